@@ -1,0 +1,1 @@
+//! airsync: placeholder until written.

@@ -1,0 +1,1 @@
+//! extract: placeholder until written.

@@ -1,0 +1,12 @@
+//! entra-airsync: a DevRev AirSync connector for Microsoft Entra ID (through Microsoft Graph),
+//! with the Graph simulator and the AirSync platform emulator it is tested against.
+
+pub mod airsync;
+pub mod config;
+pub mod engine;
+pub mod extract;
+pub mod graph;
+pub mod ingress;
+pub mod net;
+pub mod schema;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! Shared outbound HTTP client construction (TLS roots, allowed hosts).

@@ -1,0 +1,1 @@
+//! Graph + identity-platform simulator (placeholder).

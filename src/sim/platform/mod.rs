@@ -1,0 +1,1 @@
+//! AirSync platform emulator (placeholder).

@@ -1,1 +1,124 @@
-//! engine: placeholder until written.
+//! Orchestration of the data phase: prepare each record type's cursor at the start of a sync, run the
+//! extractors concurrently under one deadline, and turn how they ended into one outcome (DONE, PROGRESS,
+//! DELAYED, ERROR) with per-record-type statistics. Skips (permission, licence) never fail the sync.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use serde::Serialize;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::airsync::artifacts::ArtifactSink;
+use crate::airsync::event::Outcome;
+use crate::airsync::state::{ConnectorState, Status};
+use crate::extract::{ExtractCtx, ExtractError, Extractor, Stop};
+use crate::graph::{GraphClient, GraphError};
+
+/// Per-record-type result of one invocation, for logs, the answer and reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct TypeReport {
+    pub record_type: String,
+    pub status: String,
+    pub items: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Prepares the cursors at `START_EXTRACTING_DATA`. An INITIAL import re-reads everything; an
+/// incremental sync continues from each type's stored delta link.
+pub fn start_sync(state: &mut ConnectorState, extractors: &[Box<dyn Extractor>], mode: &str, now: DateTime<Utc>) {
+    state.sync_started = Some(now);
+    for ex in extractors {
+        let st = state.types.entry(ex.record_type().to_string()).or_default();
+        st.status = Status::Running;
+        st.reason = None;
+        st.next_link = None;
+        st.items = 0;
+        st.restarts = 0;
+        if mode.eq_ignore_ascii_case("INITIAL") {
+            st.delta_link = None;
+            st.delta_at = None;
+        }
+    }
+}
+
+/// Runs every unfinished record type until all are done or the deadline passes.
+pub async fn run_data(
+    state: &mut ConnectorState,
+    extractors: &[Box<dyn Extractor>],
+    graph: Arc<GraphClient>,
+    sink: Arc<ArtifactSink>,
+    deadline: Instant,
+    stop: CancellationToken,
+) -> (Outcome, Vec<TypeReport>) {
+    let sync_time = state.sync_started.unwrap_or_else(Utc::now);
+    let ctx = ExtractCtx { graph, sink, deadline, stop, sync_time };
+    let ctx = &ctx;
+    let mut pending = Vec::new();
+    for ex in extractors {
+        let st = state.types.entry(ex.record_type().to_string()).or_default();
+        if st.status == Status::Pending {
+            st.status = Status::Running;
+        }
+        if st.status == Status::Running {
+            pending.push((ex, st.clone()));
+        }
+    }
+    let runs = pending.into_iter().map(|(ex, mut st)| async move {
+        let started = std::time::Instant::now();
+        let result = ex.run(ctx, &mut st).await;
+        tracing::info!(record_type = ex.record_type(), items = st.items, elapsed_ms = started.elapsed().as_millis() as u64, result = ?result.as_ref().map_err(|e| e.to_string()), "record type ran");
+        (ex.record_type(), st, result)
+    });
+    let results = join_all(runs).await;
+
+    let mut delayed: Option<u64> = None;
+    let mut paused = false;
+    let mut errors = Vec::new();
+    for (record_type, mut st, result) in results {
+        match result {
+            Ok(Stop::Finished) => st.status = Status::Done,
+            Ok(Stop::Paused) => paused = true,
+            Err(ExtractError::Graph(GraphError::Permission { code, message })) => {
+                tracing::warn!(record_type, %code, "permission missing; record type skipped");
+                st.status = Status::Skipped;
+                st.reason = Some(format!("permission denied ({code}): {message}"));
+            }
+            Err(ExtractError::Graph(GraphError::Licence { code, .. })) => {
+                tracing::warn!(record_type, %code, "licence missing; record type skipped");
+                st.status = Status::Skipped;
+                st.reason = Some(format!("not licensed ({code})"));
+            }
+            Err(ExtractError::Graph(GraphError::Throttled { retry_after })) => {
+                let secs = retry_after.as_secs().max(1);
+                delayed = Some(delayed.map_or(secs, |d| d.max(secs)));
+            }
+            Err(e) => errors.push(format!("{record_type}: {e}")),
+        }
+        state.types.insert(record_type.to_string(), st);
+    }
+    let reports = extractors
+        .iter()
+        .filter_map(|ex| {
+            let st = state.types.get(ex.record_type())?;
+            Some(TypeReport {
+                record_type: ex.record_type().to_string(),
+                status: format!("{:?}", st.status).to_lowercase(),
+                items: st.items,
+                reason: st.reason.clone(),
+            })
+        })
+        .collect();
+    let outcome = if !errors.is_empty() {
+        Outcome::Error { message: errors.join("; ") }
+    } else if let Some(seconds) = delayed {
+        Outcome::Delayed { seconds }
+    } else if paused {
+        Outcome::Progress
+    } else {
+        Outcome::Done
+    };
+    (outcome, reports)
+}

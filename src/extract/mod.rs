@@ -1,1 +1,73 @@
-//! extract: placeholder until written.
+//! Extractors: one per entity family, each implementing `Extractor`: read its Graph source from the
+//! cursor in `TypeState`, normalize through `schema`, push records to the artifact sink, move the cursor.
+
+mod delta;
+mod users;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::airsync::artifacts::{ArtifactError, ArtifactSink};
+use crate::airsync::state::TypeState;
+use crate::graph::{GraphClient, GraphError};
+
+pub use delta::DeltaExtractor;
+
+/// What an extractor needs from the invocation.
+pub struct ExtractCtx {
+    pub graph: Arc<GraphClient>,
+    pub sink: Arc<ArtifactSink>,
+    /// The soft deadline: stop between pages once it has passed.
+    pub deadline: Instant,
+    /// Cancelled on shutdown (SIGTERM): stop between pages, as at the deadline.
+    pub stop: CancellationToken,
+    /// `modified_date` of changes found in this sync.
+    pub sync_time: DateTime<Utc>,
+}
+
+impl ExtractCtx {
+    pub fn should_pause(&self) -> bool {
+        self.stop.is_cancelled() || Instant::now() >= self.deadline || self.sink.over_event_budget()
+    }
+
+    /// Resolves when the extractor must stop (deadline or shutdown).
+    pub async fn paused(&self) {
+        tokio::select! {
+            _ = tokio::time::sleep_until(self.deadline) => {}
+            _ = self.stop.cancelled() => {}
+        }
+    }
+}
+
+/// How an extractor run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The record type is complete for this sync.
+    Finished,
+    /// Deadline or shutdown: the cursor is saved, continue in the next invocation.
+    Paused,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
+}
+
+#[async_trait::async_trait]
+pub trait Extractor: Send + Sync {
+    /// The record type (artifact item type) this extractor produces.
+    fn record_type(&self) -> &'static str;
+    /// Runs from the cursor in `state` until finished or paused; `state` is updated as pages complete.
+    async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError>;
+}
+
+/// Every extractor, in extraction order.
+pub fn all() -> Vec<Box<dyn Extractor>> {
+    vec![Box::new(users::extractor())]
+}

@@ -1,1 +1,10 @@
-//! graph: placeholder until written.
+//! The Microsoft side: tokens (azure_identity), sending and classifying Graph requests, and pages of
+//! collections and delta rounds. It knows nothing of DevRev.
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod pager;
+
+pub use client::GraphClient;
+pub use error::GraphError;

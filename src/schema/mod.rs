@@ -1,1 +1,195 @@
-//! schema: placeholder until written.
+//! The single source of truth for record types: each is declared once (fields, types, Graph sources,
+//! DevRev target). From it come the `external_domain_metadata`, the initial domain mapping and the
+//! field-by-field part of every normalizer.
+
+mod mapping;
+mod metadata;
+mod users;
+
+use serde_json::{Map, Value};
+
+pub use mapping::initial_domain_mapping;
+pub use metadata::external_domain_metadata;
+pub use users::USERS;
+
+/// The Graph properties the users delta selects beyond the copied fields (sources of derived fields).
+pub fn users_extra_select() -> &'static [&'static str] {
+    users::EXTRA_SELECT
+}
+
+/// A field's DevRev type (protocol §8.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Bool,
+    Int,
+    Timestamp,
+    /// An enum; open enums (as Graph's are) send unknown values as `unknownFutureValue`.
+    Enum { values: &'static [&'static str], open: bool },
+    /// A reference to another record type, sent as the target's id.
+    Reference(&'static str),
+    /// A list of texts.
+    TextList,
+}
+
+/// Where a field's value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A Graph property copied with type coercion (a value of the wrong type becomes null).
+    Prop(&'static str),
+    /// Computed by the record type's normalizer.
+    Derived,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub kind: Kind,
+    pub source: Source,
+}
+
+/// The DevRev object a record type becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A stock DevRev type (`devu`, `revu`, `group`…) with stock fields mapped from ours.
+    Stock { object_type: &'static str, fields: &'static [(&'static str, &'static str)] },
+    /// A custom object titled by one of our fields.
+    Custom { title_field: &'static str },
+}
+
+#[derive(Debug)]
+pub struct RecordType {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub fields: &'static [Field],
+    pub target: Target,
+    /// Full snapshot each sync (no delta).
+    pub is_snapshot: bool,
+    /// Link to the object in the Entra portal, with `{id}` for its id.
+    pub portal_url: Option<&'static str>,
+}
+
+/// Fields every delta-based record type carries to mark deletions in the source.
+pub const DELETION_FIELDS: [Field; 2] = [
+    Field { key: "deleted_in_source", name: "Deleted in Entra ID", kind: Kind::Bool, source: Source::Derived },
+    Field {
+        key: "deleted_reason",
+        name: "Deletion kind",
+        kind: Kind::Enum { values: &["changed", "deleted"], open: false },
+        source: Source::Derived,
+    },
+];
+
+/// A data key every record may carry without declaring it: the link back to the source system.
+pub const ITEM_URL_FIELD: &str = "item_url_field";
+
+/// Every record type the connector extracts, in extraction order.
+static RECORD_TYPES: [&RecordType; 1] = [&USERS];
+
+pub fn record_types() -> &'static [&'static RecordType] {
+    &RECORD_TYPES
+}
+
+pub fn record_type(key: &str) -> Option<&'static RecordType> {
+    record_types().iter().copied().find(|r| r.key == key)
+}
+
+impl RecordType {
+    /// All declared fields, including the deletion fields of delta types.
+    pub fn all_fields(&self) -> impl Iterator<Item = &Field> {
+        let deletion: &[Field] = if self.is_snapshot { &[] } else { &DELETION_FIELDS };
+        self.fields.iter().chain(deletion.iter())
+    }
+
+    /// The Graph properties the `Prop` fields read (for `$select`).
+    pub fn graph_properties(&self) -> Vec<&'static str> {
+        self.fields
+            .iter()
+            .filter_map(|f| match f.source {
+                Source::Prop(p) => Some(p),
+                Source::Derived => None,
+            })
+            .collect()
+    }
+
+    /// Copies every `Prop` field from a Graph object with type coercion; `Derived` fields are left to the
+    /// caller. Missing values become null (never `""`, `-1` or other placeholders).
+    pub fn copy_props(&self, obj: &Value) -> Map<String, Value> {
+        let mut data = Map::new();
+        for field in self.fields {
+            if let Source::Prop(prop) = field.source {
+                data.insert(field.key.to_string(), coerce(field.kind, obj.get(prop)));
+            }
+        }
+        if let Some(template) = self.portal_url {
+            if let Some(id) = obj.get("id").and_then(Value::as_str) {
+                data.insert(ITEM_URL_FIELD.into(), Value::String(template.replace("{id}", id)));
+            }
+        }
+        data
+    }
+}
+
+/// Coerces a Graph value to a field kind; a value of the wrong type becomes null rather than a lie.
+pub fn coerce(kind: Kind, v: Option<&Value>) -> Value {
+    let Some(v) = v else { return Value::Null };
+    match kind {
+        Kind::Text | Kind::Reference(_) => match v {
+            Value::String(s) => Value::String(s.clone()),
+            _ => Value::Null,
+        },
+        Kind::Timestamp => match v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) {
+            Some(t) => Value::String(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            None => Value::Null,
+        },
+        Kind::Bool => match v {
+            Value::Bool(b) => Value::Bool(*b),
+            _ => Value::Null,
+        },
+        Kind::Int => match v.as_i64() {
+            Some(n) => Value::from(n),
+            None => Value::Null,
+        },
+        Kind::Enum { values, open } => match v.as_str() {
+            Some(s) if values.contains(&s) => Value::String(s.to_string()),
+            Some(_) if open => Value::String("unknownFutureValue".into()),
+            _ => Value::Null,
+        },
+        Kind::TextList => match v {
+            Value::Array(items) => Value::Array(items.iter().filter(|i| i.is_string()).cloned().collect()),
+            _ => Value::Null,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn coercion_keeps_false_and_zero_and_drops_wrong_types() {
+        assert_eq!(coerce(Kind::Bool, Some(&json!(false))), json!(false));
+        assert_eq!(coerce(Kind::Int, Some(&json!(0))), json!(0));
+        assert_eq!(coerce(Kind::Bool, Some(&json!("true"))), Value::Null);
+        assert_eq!(coerce(Kind::Text, None), Value::Null);
+        let open = Kind::Enum { values: &["Member", "Guest"], open: true };
+        assert_eq!(coerce(open, Some(&json!("agentUser"))), json!("unknownFutureValue"));
+        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12T10:36:14Z"))), json!("2021-03-12T10:36:14Z"));
+        assert_eq!(coerce(Kind::Timestamp, Some(&json!("yesterday"))), Value::Null);
+    }
+
+    #[test]
+    fn field_keys_are_unique_and_not_reserved() {
+        for rt in record_types() {
+            let mut keys: Vec<_> = rt.all_fields().map(|f| f.key).collect();
+            let n = keys.len();
+            keys.sort();
+            keys.dedup();
+            assert_eq!(keys.len(), n, "duplicate field in {}", rt.key);
+            assert!(!keys.iter().any(|k| ["id", "created_date", "modified_date"].contains(k)));
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Artifacts: per-record-type batches of at most `batch_size` items, encoded as gzip JSON Lines and handed
+//! to an `ArtifactStore` (the DevRev platform, or a directory in local mode), with the descriptors the
+//! answer lists (`id`, `item_type`, `item_count`, date ranges).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The protocol's budget for the artifact list inside one answer (80 % of 200,000 bytes, §4.6).
+pub const EVENT_ARTIFACT_BUDGET_BYTES: usize = 160_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("artifact upload of {item_type} failed: {message}")]
+    Upload { item_type: String, message: String },
+    #[error("artifact encoding of {item_type} failed: {message}")]
+    Encode { item_type: String, message: String },
+}
+
+/// Where finished artifacts go. Returns the artifact id.
+#[async_trait::async_trait]
+pub trait ArtifactStore: Send + Sync {
+    async fn put(&self, item_type: &str, gzip_jsonl: bytes::Bytes, confirm: bool) -> Result<String, String>;
+}
+
+#[async_trait::async_trait]
+impl ArtifactStore for super::platform::Platform {
+    async fn put(&self, item_type: &str, gzip_jsonl: bytes::Bytes, confirm: bool) -> Result<String, String> {
+        self.upload_artifact(&format!("{item_type}.jsonl.gz"), gzip_jsonl, confirm)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// One uploaded artifact as listed in `event_data.artifacts`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Descriptor {
+    pub id: String,
+    pub item_type: String,
+    pub item_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_created_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_created_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_modified_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_modified_date: Option<String>,
+}
+
+#[derive(Default)]
+struct Range {
+    min: Option<DateTime<Utc>>,
+    max: Option<DateTime<Utc>>,
+}
+
+impl Range {
+    fn add(&mut self, v: Option<&Value>) {
+        let Some(t) = v.and_then(Value::as_str).and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
+            return;
+        };
+        let t = t.with_timezone(&Utc);
+        self.min = Some(self.min.map_or(t, |m| m.min(t)));
+        self.max = Some(self.max.map_or(t, |m| m.max(t)));
+    }
+}
+
+fn iso(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// Encodes items as JSON Lines (no trailing newline, as the SDK writes them) and gzips them.
+pub fn encode_gzip_jsonl(items: &[Value]) -> std::io::Result<Vec<u8>> {
+    let mut gz = GzEncoder::new(Vec::with_capacity(items.len() * 200), Compression::default());
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            gz.write_all(b"\n")?;
+        }
+        serde_json::to_writer(&mut gz, item)?;
+    }
+    gz.finish()
+}
+
+/// Collects records per item type and uploads a batch whenever one is full; `flush` uploads the rest.
+pub struct ArtifactSink {
+    store: Arc<dyn ArtifactStore>,
+    batch_size: usize,
+    buffers: Mutex<HashMap<String, Vec<Value>>>,
+    uploaded: Mutex<Vec<Descriptor>>,
+    listed_bytes: AtomicUsize,
+}
+
+impl ArtifactSink {
+    pub fn new(store: Arc<dyn ArtifactStore>, batch_size: usize) -> ArtifactSink {
+        ArtifactSink {
+            store,
+            batch_size: batch_size.max(1),
+            buffers: Mutex::new(HashMap::new()),
+            uploaded: Mutex::new(Vec::new()),
+            listed_bytes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Adds one normalized record; uploads a batch when `batch_size` are waiting.
+    pub async fn push(&self, item_type: &str, record: Value) -> Result<(), ArtifactError> {
+        let full = {
+            let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+            let buffer = buffers.entry(item_type.to_string()).or_default();
+            buffer.push(record);
+            if buffer.len() >= self.batch_size {
+                Some(std::mem::take(buffer))
+            } else {
+                None
+            }
+        };
+        match full {
+            Some(batch) => self.upload(item_type, batch, true).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Uploads a single-line artifact right away (metadata, sync units).
+    pub async fn put_single(&self, item_type: &str, items: Vec<Value>, confirm: bool) -> Result<(), ArtifactError> {
+        self.upload(item_type, items, confirm).await
+    }
+
+    /// Uploads every partial batch. Called before answering.
+    pub async fn flush(&self) -> Result<(), ArtifactError> {
+        let pending: Vec<(String, Vec<Value>)> = {
+            let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
+            let mut all: Vec<_> = buffers.drain().filter(|(_, v)| !v.is_empty()).collect();
+            all.sort_by(|a, b| a.0.cmp(&b.0));
+            all
+        };
+        for (item_type, batch) in pending {
+            self.upload(&item_type, batch, true).await?;
+        }
+        Ok(())
+    }
+
+    async fn upload(&self, item_type: &str, items: Vec<Value>, confirm: bool) -> Result<(), ArtifactError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let (mut created, mut modified) = (Range::default(), Range::default());
+        for item in &items {
+            created.add(item.get("created_date"));
+            modified.add(item.get("modified_date"));
+        }
+        let count = items.len();
+        let encoded = tokio::task::spawn_blocking(move || encode_gzip_jsonl(&items))
+            .await
+            .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?
+            .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
+        let id = self
+            .store
+            .put(item_type, bytes::Bytes::from(encoded), confirm)
+            .await
+            .map_err(|message| ArtifactError::Upload { item_type: item_type.into(), message })?;
+        let descriptor = Descriptor {
+            id,
+            item_type: item_type.to_string(),
+            item_count: count,
+            oldest_created_date: iso(created.min),
+            newest_created_date: iso(created.max),
+            oldest_modified_date: iso(modified.min),
+            newest_modified_date: iso(modified.max),
+        };
+        let size = serde_json::to_string(&descriptor).map(|s| s.len()).unwrap_or(0);
+        self.listed_bytes.fetch_add(size, Ordering::Relaxed);
+        tracing::debug!(item_type, items = count, artifact = %descriptor.id, "artifact uploaded");
+        self.uploaded.lock().unwrap_or_else(|p| p.into_inner()).push(descriptor);
+        Ok(())
+    }
+
+    /// The artifacts uploaded so far, in upload order.
+    pub fn descriptors(&self) -> Vec<Descriptor> {
+        self.uploaded.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// True once the artifact list is too big for one answer: stop and answer PROGRESS (§4.6).
+    pub fn over_event_budget(&self) -> bool {
+        self.listed_bytes.load(Ordering::Relaxed) > EVENT_ARTIFACT_BUDGET_BYTES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::read::GzDecoder;
+    use serde_json::json;
+    use std::io::Read;
+
+    #[derive(Default)]
+    struct Memory(Mutex<Vec<(String, Vec<u8>, bool)>>);
+
+    #[async_trait::async_trait]
+    impl ArtifactStore for Memory {
+        async fn put(&self, item_type: &str, bytes: bytes::Bytes, confirm: bool) -> Result<String, String> {
+            let mut all = self.0.lock().unwrap();
+            all.push((item_type.to_string(), bytes.to_vec(), confirm));
+            Ok(format!("artifact/{}", all.len()))
+        }
+    }
+
+    fn lines(gz: &[u8]) -> Vec<Value> {
+        let mut text = String::new();
+        GzDecoder::new(gz).read_to_string(&mut text).unwrap();
+        assert!(!text.ends_with('\n'));
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn batches_split_at_batch_size_and_flush_the_rest() {
+        let store = Arc::new(Memory::default());
+        let sink = ArtifactSink::new(store.clone(), 3);
+        for i in 0..7 {
+            let rec = json!({"id": i.to_string(), "created_date": format!("2024-01-0{}T00:00:00Z", i + 1),
+                             "modified_date": "2025-01-01T00:00:00Z", "data": {}});
+            sink.push("users", rec).await.unwrap();
+        }
+        assert_eq!(sink.descriptors().len(), 2);
+        sink.flush().await.unwrap();
+        let d = sink.descriptors();
+        assert_eq!(d.iter().map(|d| d.item_count).collect::<Vec<_>>(), vec![3, 3, 1]);
+        assert_eq!(d[0].oldest_created_date.as_deref(), Some("2024-01-01T00:00:00.000Z"));
+        assert_eq!(d[0].newest_created_date.as_deref(), Some("2024-01-03T00:00:00.000Z"));
+        let stored = store.0.lock().unwrap();
+        let ids: Vec<Value> = stored.iter().flat_map(|(_, b, _)| lines(b)).map(|v| v["id"].clone()).collect();
+        assert_eq!(ids.len(), 7);
+        assert!(stored.iter().all(|(t, _, c)| t == "users" && *c));
+    }
+
+    #[tokio::test]
+    async fn descriptors_of_dateless_items_have_no_ranges() {
+        let store = Arc::new(Memory::default());
+        let sink = ArtifactSink::new(store, 2000);
+        sink.put_single("external_domain_metadata", vec![json!({"schema_version": "v0.2.0"})], true).await.unwrap();
+        let text = serde_json::to_string(&sink.descriptors()[0]).unwrap();
+        assert!(!text.contains("date"));
+    }
+}

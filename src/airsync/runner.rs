@@ -1,0 +1,287 @@
+//! One invocation, start to finish: parse the event, load state (404 → initialise), install the initial
+//! domain mapping on a new snap-in version, run the phase, then flush artifacts, save state and answer
+//! exactly once. A guard answers the phase's ERROR on panics and at the hard timeout.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::artifacts::{ArtifactSink, Descriptor};
+use super::event::{Event, Incoming, Outcome, Phase};
+use super::platform::{truncate_message, Platform, PROTOCOL_LIBRARY_VERSION};
+use super::state::WorkerState;
+use super::window;
+use crate::config::Config;
+use crate::graph::auth::TokenSource;
+use crate::graph::{GraphClient, GraphError};
+use crate::{engine, extract, net, schema};
+
+/// The long-lived worker: configuration, the shared HTTP client, and the shutdown signal.
+#[derive(Clone)]
+pub struct Worker {
+    cfg: Arc<Config>,
+    http: reqwest::Client,
+    shutdown: CancellationToken,
+}
+
+/// Sends the one answer of an invocation; later attempts are ignored with a warning.
+struct Answer {
+    platform: Platform,
+    phase: Option<Phase>,
+    context: Mutex<Map<String, Value>>,
+    sent: AtomicBool,
+}
+
+impl Answer {
+    fn sent(&self) -> bool {
+        self.sent.load(Ordering::SeqCst)
+    }
+
+    async fn send(&self, outcome: Outcome, artifacts: Vec<Descriptor>) {
+        if self.sent.swap(true, Ordering::SeqCst) {
+            tracing::warn!("a second answer in the same invocation was ignored");
+            return;
+        }
+        let context = self.context.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let body = answer_body(self.phase, &outcome, context, artifacts);
+        let event_type = body["event_type"].as_str().unwrap_or_default().to_string();
+        match self.platform.emit(&body).await {
+            Ok(()) => tracing::info!(%event_type, "answered"),
+            Err(e) => tracing::error!(%event_type, error = %e, "the answer could not be delivered"),
+        }
+    }
+}
+
+/// The answer's JSON (protocol §4): new spelling, echoed context, artifacts on extraction events.
+pub fn answer_body(phase: Option<Phase>, outcome: &Outcome, context: Map<String, Value>, artifacts: Vec<Descriptor>) -> Value {
+    let event_type = phase.map_or("UNKNOWN_EVENT_TYPE", |p| p.answer(outcome));
+    let mut data = Map::new();
+    if phase.is_some_and(Phase::is_extraction) {
+        data.insert("artifacts".into(), serde_json::to_value(&artifacts).unwrap_or_else(|_| json!([])));
+    }
+    match outcome {
+        Outcome::Delayed { seconds } if event_type.ends_with("_DELAYED") => {
+            data.insert("delay".into(), json!(seconds));
+        }
+        Outcome::Error { message } => {
+            data.insert("error".into(), json!({ "message": truncate_message(message) }));
+        }
+        Outcome::Progress | Outcome::Delayed { .. } if event_type.ends_with("_ERROR") => {
+            data.insert("error".into(), json!({"message": "this phase cannot be resumed; it ran out of time"}));
+        }
+        _ => {}
+    }
+    let mut meta = Map::new();
+    meta.insert("adaas_library_version".into(), json!(PROTOCOL_LIBRARY_VERSION));
+    for (ctx_key, meta_key) in [("extract_from", "oldest_state_date"), ("extract_to", "newest_state_date")] {
+        if let Some(v) = context.get(ctx_key).filter(|v| v.is_string()) {
+            meta.insert(meta_key.into(), v.clone());
+        }
+    }
+    if matches!(outcome, Outcome::Done | Outcome::Progress) && matches!(phase, Some(Phase::Data) | Some(Phase::Attachments)) {
+        if let Some(last) = artifacts.last() {
+            meta.insert("item_type".into(), json!(last.item_type));
+        }
+    }
+    json!({"event_type": event_type, "event_context": context, "event_data": data, "worker_metadata": meta})
+}
+
+impl Worker {
+    pub fn new(cfg: Config) -> Result<Worker, net::NetError> {
+        let http = net::build_client(cfg.extra_ca_pem.as_deref(), None)?;
+        Ok(Worker { cfg: Arc::new(cfg), http, shutdown: CancellationToken::new() })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Asks running invocations to stop at the next page and answer PROGRESS (graceful shutdown).
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Processes one event to completion. Never panics; answers exactly once whenever the event says
+    /// where to answer.
+    pub async fn handle(&self, value: Value) {
+        let event = match Event::parse(&value) {
+            Ok(event) => event,
+            Err(e) => {
+                tracing::error!(error = %e, "event refused: it cannot be answered");
+                return;
+            }
+        };
+        let platform = match Platform::new(&self.cfg, self.http.clone(), &event) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "event refused: its callback URL is not allowed");
+                return;
+            }
+        };
+        let answer = Arc::new(Answer {
+            platform,
+            phase: event.phase(),
+            context: Mutex::new(event.event_context.clone()),
+            sent: AtomicBool::new(false),
+        });
+        let span = tracing::info_span!("invocation", event_type = %event.raw_type,
+            sync_unit = %event.context_str("sync_unit_id"), request_id = %event.context_str("request_id"));
+        let _enter = span.enter();
+        tracing::info!("invocation started");
+        let started = Instant::now();
+        let task = tokio::spawn({
+            let worker = self.clone();
+            let answer = answer.clone();
+            async move { worker.process(event, answer, started).await }
+        });
+        let abort = task.abort_handle();
+        let failure = match tokio::time::timeout(self.cfg.hard_timeout(), task).await {
+            Ok(Ok(())) => None,
+            Ok(Err(join)) if join.is_panic() => Some("Worker exited without emitting event. Error: the worker panicked".to_string()),
+            Ok(Err(_)) => Some("Worker exited without emitting event. Error: the invocation was cancelled".to_string()),
+            Err(_) => {
+                abort.abort();
+                Some("Worker exited without emitting event. Error: the hard timeout was reached".to_string())
+            }
+        };
+        if !answer.sent() {
+            let message = failure.unwrap_or_else(|| "Worker exited without emitting event. Check the logs for more information.".into());
+            tracing::error!(%message, "answering ERROR from the guard");
+            answer.send(Outcome::Error { message }, Vec::new()).await;
+        }
+    }
+
+    async fn process(&self, event: Event, answer: Arc<Answer>, started: Instant) {
+        let Some(kind) = event.kind else {
+            tracing::warn!(event_type = %event.raw_type, "unknown event type");
+            return answer.send(Outcome::Error { message: format!("unknown event type {:?}", event.raw_type) }, Vec::new()).await;
+        };
+        let phase = kind.phase();
+        let sink = Arc::new(ArtifactSink::new(Arc::new(answer.platform.clone()), self.cfg.batch_size));
+        if kind.is_stateless() {
+            let outcome = match phase {
+                Phase::ExternalSyncUnits => self.external_sync_units(&event, &sink).await,
+                _ => Outcome::Done,
+            };
+            let outcome = flush(&sink, outcome).await;
+            return answer.send(outcome, sink.descriptors()).await;
+        }
+        let mut state = match self.load_state(&event, &answer, kind).await {
+            Ok(state) => state,
+            Err(message) => return answer.send(Outcome::Error { message }, Vec::new()).await,
+        };
+        let deadline = started + self.cfg.soft_timeout;
+        let outcome = match phase {
+            Phase::Metadata => {
+                let metadata = schema::external_domain_metadata();
+                match sink.put_single("external_domain_metadata", vec![metadata], true).await {
+                    Ok(()) => Outcome::Done,
+                    Err(e) => Outcome::Error { message: e.to_string() },
+                }
+            }
+            Phase::Data => self.data(&event, kind, &mut state, sink.clone(), deadline).await,
+            Phase::Attachments => {
+                let ctx = answer.context.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                window::complete_run(&ctx, &mut state);
+                Outcome::Done
+            }
+            _ => Outcome::Error { message: "this connector only extracts (Entra ID → DevRev); loading is not supported".into() },
+        };
+        let outcome = flush(&sink, outcome).await;
+        let outcome = match answer.platform.put_state(&state.to_text()).await {
+            Ok(()) => outcome,
+            Err(e) => Outcome::Error { message: format!("the state could not be saved: {e}") },
+        };
+        answer.send(outcome, sink.descriptors()).await;
+    }
+
+    /// Reads or initialises state, installs the mapping on a new snap-in version, resolves the window.
+    async fn load_state(&self, event: &Event, answer: &Answer, kind: Incoming) -> Result<WorkerState, String> {
+        event.check_stateful()?;
+        answer.platform.check_urls(&self.cfg).map_err(|e| e.to_string())?;
+        let mut state = match answer.platform.get_state().await.map_err(|e| format!("the state could not be read: {e}"))? {
+            Some(text) => WorkerState::parse(&text)?,
+            None => {
+                let state = WorkerState::initial();
+                answer.platform.put_state(&state.to_text()).await.map_err(|e| format!("the state could not be initialised: {e}"))?;
+                state
+            }
+        };
+        if state.sdk_str("snapInVersionId") != event.snap_in_version_id {
+            answer
+                .platform
+                .install_idm(&event.snap_in_id, &schema::initial_domain_mapping())
+                .await
+                .map_err(|e| format!("Error while installing initial domain mapping. {e}"))?;
+            state.set_sdk_str("snapInVersionId", &event.snap_in_version_id);
+        }
+        let now = Utc::now();
+        {
+            let mut ctx = answer.context.lock().unwrap_or_else(|p| p.into_inner());
+            window::apply(&mut ctx, &mut state, kind == Incoming::StartExtractingMetadata, now)?;
+        }
+        if kind == Incoming::StartExtractingData && state.sdk_str("lastSyncStarted").is_empty() {
+            state.set_sdk_str("lastSyncStarted", &now.to_rfc3339_opts(SecondsFormat::Millis, true));
+        }
+        Ok(state)
+    }
+
+    fn graph(&self, event: &Event) -> Result<GraphClient, String> {
+        let (client_id, secret) = event.credentials()?;
+        let tokens = TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), &event.tenant, &client_id, &secret)
+            .map_err(|e| e.to_string())?;
+        GraphClient::new(self.http.clone(), &self.cfg.graph_url, tokens, self.cfg.graph_max_retries, self.cfg.graph_retry_base)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn data(&self, event: &Event, kind: Incoming, state: &mut WorkerState, sink: Arc<ArtifactSink>, deadline: Instant) -> Outcome {
+        let graph = match self.graph(event) {
+            Ok(g) => Arc::new(g),
+            Err(message) => return Outcome::Error { message },
+        };
+        if let Err(e) = graph.tokens().token().await {
+            return Outcome::Error { message: e.to_string() };
+        }
+        let extractors = extract::all();
+        if kind == Incoming::StartExtractingData {
+            engine::start_sync(&mut state.ours, &extractors, &event.mode, Utc::now());
+        }
+        let (outcome, reports) = engine::run_data(&mut state.ours, &extractors, graph.clone(), sink, deadline, self.shutdown.clone()).await;
+        tracing::info!(requests = graph.request_count(), reports = %serde_json::to_string(&reports).unwrap_or_default(), ?outcome, "data phase ended");
+        outcome
+    }
+
+    async fn external_sync_units(&self, event: &Event, sink: &ArtifactSink) -> Outcome {
+        let graph = match self.graph(event) {
+            Ok(g) => g,
+            Err(message) => return Outcome::Error { message },
+        };
+        let org = match graph.get_page("/v1.0/organization?$select=id,displayName,verifiedDomains", false).await {
+            Ok(page) => page.items.into_iter().next(),
+            Err(e @ GraphError::Auth(_)) => return Outcome::Error { message: e.to_string() },
+            Err(e) => return Outcome::Error { message: format!("the tenant could not be read: {e}") },
+        };
+        let Some(org) = org else {
+            return Outcome::Error { message: "the tenant has no organization object".into() };
+        };
+        let id = org.get("id").and_then(Value::as_str).unwrap_or(&event.tenant).to_string();
+        let name = org.get("displayName").and_then(Value::as_str).unwrap_or(&id).to_string();
+        let unit = json!({"id": id, "name": name, "description": format!("Microsoft Entra ID tenant {name}"), "item_count": -1, "item_type": "users"});
+        match sink.put_single("external_sync_units", vec![unit], false).await {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Error { message: e.to_string() },
+        }
+    }
+}
+
+/// Uploads what is left before answering; a failed upload turns the answer into ERROR.
+async fn flush(sink: &ArtifactSink, outcome: Outcome) -> Outcome {
+    match sink.flush().await {
+        Ok(()) => outcome,
+        Err(e) => Outcome::Error { message: e.to_string() },
+    }
+}

@@ -1,0 +1,158 @@
+//! The state blob kept by the platform between invocations: the SDK-owned keys (preserved untouched
+//! unless the protocol says the worker sets them) and our own small, tenant-size-independent part under
+//! the `entra` key: per record type a status, the resume link, the delta link and when it was obtained.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Our key inside the flat state object.
+pub const KEY: &str = "entra";
+const VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Pending,
+    Running,
+    Done,
+    Skipped,
+}
+
+/// Progress of one record type within the current sync, and its cursor between syncs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypeState {
+    #[serde(default)]
+    pub status: Status,
+    /// Why the type was skipped (missing permission or licence), for the answer's statistics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Where to resume the current round (a `nextLink`), if it is under way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+    /// The `deltaLink` that ends the last finished round: the start of the next sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_at: Option<DateTime<Utc>>,
+    /// Items sent in the current sync (across invocations).
+    #[serde(default)]
+    pub items: u64,
+    /// Rounds restarted because a delta link expired or was refused, in the current sync.
+    #[serde(default)]
+    pub restarts: u32,
+}
+
+/// Our part of the state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorState {
+    #[serde(default)]
+    pub version: u32,
+    /// When the current data phase started (the `modified_date` of delta changes in this sync).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_started: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub types: BTreeMap<String, TypeState>,
+}
+
+/// The whole state object: every key as stored, plus our part parsed.
+#[derive(Clone, Debug)]
+pub struct WorkerState {
+    pub raw: Map<String, Value>,
+    pub ours: ConnectorState,
+}
+
+/// The SDK's extraction defaults (protocol §6.2), used when the platform has no state yet.
+fn sdk_defaults() -> Map<String, Value> {
+    let v = json!({
+        "lastSyncStarted": "", "lastSuccessfulSyncStarted": "",
+        "pendingWorkersOldest": "", "pendingWorkersNewest": "",
+        "workersOldest": "", "workersNewest": "", "snapInVersionId": "",
+        "toDevRev": {"attachmentsMetadata": {"artifactIds": [], "lastProcessed": 0, "lastProcessedAttachmentsIdsList": []}}
+    });
+    match v {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+impl WorkerState {
+    /// A fresh state for a connection the platform has never seen (state GET answered 404).
+    pub fn initial() -> WorkerState {
+        WorkerState { raw: sdk_defaults(), ours: ConnectorState { version: VERSION, ..Default::default() } }
+    }
+
+    /// Parses stored state text. Our part, if unreadable, is reset with a warning (a full re-read is
+    /// always safe); the SDK part is kept as it was. Text that is not a JSON object is an error.
+    pub fn parse(text: &str) -> Result<WorkerState, String> {
+        let raw: Map<String, Value> = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err("the stored state is not a JSON object".into()),
+            Err(e) => return Err(format!("the stored state is not valid JSON: {e}")),
+        };
+        let ours = match raw.get(KEY) {
+            None => ConnectorState { version: VERSION, ..Default::default() },
+            Some(v) => serde_json::from_value::<ConnectorState>(v.clone()).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "our part of the stored state is unreadable; starting every record type afresh");
+                ConnectorState { version: VERSION, ..Default::default() }
+            }),
+        };
+        Ok(WorkerState { raw, ours })
+    }
+
+    /// Serializes the whole object, with our part written back under its key.
+    pub fn to_text(&self) -> String {
+        let mut raw = self.raw.clone();
+        raw.insert(KEY.to_string(), serde_json::to_value(&self.ours).unwrap_or(Value::Null));
+        Value::Object(raw).to_string()
+    }
+
+    pub fn sdk_str(&self, key: &str) -> String {
+        self.raw.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    pub fn set_sdk_str(&mut self, key: &str, value: &str) {
+        self.raw.insert(key.to_string(), Value::String(value.to_string()));
+    }
+
+    pub fn type_state(&mut self, record_type: &str) -> &mut TypeState {
+        self.ours.types.entry(record_type.to_string()).or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_keys_survive_a_round_trip() {
+        let stored = r#"{"lastSyncStarted":"2026-01-01T00:00:00.000Z","platformThing":{"a":[1,2]},"snapInVersionId":"v1"}"#;
+        let mut s = WorkerState::parse(stored).unwrap();
+        s.type_state("users").delta_link = Some("https://graph/x".into());
+        let back: Value = serde_json::from_str(&s.to_text()).unwrap();
+        assert_eq!(back["platformThing"], json!({"a": [1, 2]}));
+        assert_eq!(back["lastSyncStarted"], "2026-01-01T00:00:00.000Z");
+        assert_eq!(back["entra"]["types"]["users"]["delta_link"], "https://graph/x");
+        let again = WorkerState::parse(&s.to_text()).unwrap();
+        assert_eq!(again.ours, s.ours);
+    }
+
+    #[test]
+    fn unreadable_own_part_restarts_but_keeps_sdk_part() {
+        let s = WorkerState::parse(r#"{"entra": {"types": 5}, "snapInVersionId": "v9"}"#).unwrap();
+        assert!(s.ours.types.is_empty());
+        assert_eq!(s.sdk_str("snapInVersionId"), "v9");
+        assert!(WorkerState::parse("[1]").is_err());
+        assert!(WorkerState::parse("{").is_err());
+    }
+
+    #[test]
+    fn initial_state_has_the_sdk_defaults() {
+        let s = WorkerState::initial();
+        assert_eq!(s.sdk_str("snapInVersionId"), "");
+        assert!(s.raw.contains_key("toDevRev"));
+    }
+}

@@ -1,0 +1,133 @@
+//! Users from `/users/delta`: members and guests, with `@removed` entries sent as deletions
+//! (`changed` = soft-deleted, `deleted` = hard-deleted).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use super::{DeltaExtractor, ExtractCtx};
+use crate::schema::{self, RecordType};
+
+fn users() -> &'static RecordType {
+    &schema::USERS
+}
+
+pub fn extractor() -> DeltaExtractor {
+    let mut select: Vec<&str> = schema::users_extra_select().to_vec();
+    select.extend(users().graph_properties());
+    select.sort();
+    select.dedup();
+    DeltaExtractor {
+        record_type: "users",
+        initial_path: format!("/v1.0/users/delta?$select={}", select.join(",")),
+        normalize,
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A deletion record: same id, `deleted_in_source` with the reason, dated at the sync time.
+pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Value {
+    let reason = match removed.get("reason").and_then(Value::as_str) {
+        Some("changed") => "changed",
+        _ => "deleted",
+    };
+    json!({"id": id, "created_date": ts(sync_time), "modified_date": ts(sync_time),
+           "data": {"deleted_in_source": true, "deleted_reason": reason}})
+}
+
+/// The `mail` property, unless it is a guest's `#EXT#` address (never an email).
+fn email(obj: &Value) -> Value {
+    match obj.get("mail").and_then(Value::as_str) {
+        Some(m) if !m.contains("#EXT#") && m.contains('@') => Value::String(m.to_string()),
+        _ => Value::Null,
+    }
+}
+
+fn sku_ids(obj: &Value) -> Value {
+    match obj.get("assignedLicenses").and_then(Value::as_array) {
+        Some(list) => Value::Array(list.iter().filter_map(|l| l.get("skuId").filter(|s| s.is_string()).cloned()).collect()),
+        None => Value::Null,
+    }
+}
+
+/// One users-delta entry → one `users` record.
+pub fn normalize(obj: &Value, ctx: &ExtractCtx) -> Option<Value> {
+    normalize_at(obj, ctx.sync_time)
+}
+
+pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+    let id = obj.get("id").and_then(Value::as_str)?;
+    if let Some(removed) = obj.get("@removed") {
+        return Some(deletion(id, removed, sync_time));
+    }
+    let mut data: Map<String, Value> = users().copy_props(obj);
+    data.insert("email".into(), email(obj));
+    data.insert("assigned_sku_ids".into(), sku_ids(obj));
+    data.insert("deleted_in_source".into(), Value::Bool(false));
+    data.insert("deleted_reason".into(), Value::Null);
+    let created = obj
+        .get("createdDateTime")
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let created = created.unwrap_or(sync_time);
+    let modified = sync_time.max(created);
+    Some(json!({"id": id, "created_date": ts(created), "modified_date": ts(modified), "data": data}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn guest_ext_upn_is_never_an_email_and_false_stays_false() {
+        let guest = json!({"id": "g1", "userPrincipalName": "kim_fabrikam.example#EXT#@contoso-sim.onmicrosoft.com",
+                           "mail": null, "userType": "Guest", "accountEnabled": false, "createdDateTime": "2024-11-02T08:01:55Z"});
+        let r = normalize_at(&guest, at()).unwrap();
+        assert_eq!(r["data"]["email"], Value::Null);
+        assert_eq!(r["data"]["account_enabled"], json!(false));
+        assert_eq!(r["created_date"], "2024-11-02T08:01:55Z");
+        assert_eq!(r["modified_date"], "2026-11-27T08:00:00Z");
+        assert!(r["data"]["item_url_field"].as_str().unwrap().ends_with("/g1"));
+    }
+
+    #[test]
+    fn removed_entries_become_deletions_with_reason() {
+        let soft = normalize_at(&json!({"id": "u1", "@removed": {"reason": "changed"}}), at()).unwrap();
+        assert_eq!(soft["data"], json!({"deleted_in_source": true, "deleted_reason": "changed"}));
+        let hard = normalize_at(&json!({"id": "u2", "@removed": {"reason": "deleted"}}), at()).unwrap();
+        assert_eq!(hard["data"]["deleted_reason"], "deleted");
+        assert!(normalize_at(&json!({"displayName": "no id"}), at()).is_none());
+    }
+
+    #[test]
+    fn every_emitted_field_is_declared_and_every_declared_field_emitted() {
+        let full = json!({"id": "u3", "displayName": "A", "mail": "a@contoso-sim.example", "assignedLicenses": [{"skuId": "s1"}],
+                          "createdDateTime": "2021-03-12T10:36:14Z"});
+        let r = normalize_at(&full, at()).unwrap();
+        let emitted: Vec<&str> = r["data"].as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "item_url_field").collect();
+        let declared: Vec<&str> = users().all_fields().map(|f| f.key).collect();
+        for k in &emitted {
+            assert!(declared.contains(k), "{k} emitted but not declared");
+        }
+        for k in &declared {
+            assert!(emitted.contains(k), "{k} declared but not emitted");
+        }
+        assert_eq!(r["data"]["assigned_sku_ids"], json!(["s1"]));
+        assert_eq!(r["data"]["email"], "a@contoso-sim.example");
+    }
+
+    #[test]
+    fn the_delta_selects_licences_and_extension_attributes() {
+        let e = extractor();
+        assert!(e.initial_path.contains("assignedLicenses"));
+        assert!(e.initial_path.contains("onPremisesExtensionAttributes"));
+        assert!(e.initial_path.starts_with("/v1.0/users/delta?$select="));
+    }
+}

@@ -2,6 +2,7 @@
 //! domain mapping on a new snap-in version, run the phase, then flush artifacts, save state and answer
 //! exactly once. A guard answers the phase's ERROR on panics and at the hard timeout.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +18,7 @@ use super::state::WorkerState;
 use super::window;
 use crate::config::Config;
 use crate::graph::auth::TokenSource;
+use crate::graph::limiter::TenantLimiter;
 use crate::graph::{GraphClient, GraphError};
 use crate::{engine, extract, net, schema};
 
@@ -26,6 +28,8 @@ pub struct Worker {
     cfg: Arc<Config>,
     http: reqwest::Client,
     shutdown: CancellationToken,
+    /// One limiter per tenant, shared by every invocation of this process.
+    limiters: Arc<Mutex<HashMap<String, Arc<TenantLimiter>>>>,
 }
 
 /// Sends the one answer of an invocation; later attempts are ignored with a warning.
@@ -93,7 +97,7 @@ pub fn answer_body(phase: Option<Phase>, outcome: &Outcome, context: Map<String,
 impl Worker {
     pub fn new(cfg: Config) -> Result<Worker, net::NetError> {
         let http = net::build_client(cfg.extra_ca_pem.as_deref(), None)?;
-        Ok(Worker { cfg: Arc::new(cfg), http, shutdown: CancellationToken::new() })
+        Ok(Worker { cfg: Arc::new(cfg), http, shutdown: CancellationToken::new(), limiters: Arc::default() })
     }
 
     pub fn config(&self) -> &Config {
@@ -234,8 +238,15 @@ impl Worker {
         let (client_id, secret) = event.credentials()?;
         let tokens = TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), &event.tenant, &client_id, &secret)
             .map_err(|e| e.to_string())?;
-        GraphClient::new(self.http.clone(), &self.cfg.graph_url, tokens, self.cfg.graph_max_retries, self.cfg.graph_retry_base)
+        let limiter = self.limiter(&event.tenant);
+        GraphClient::new(self.http.clone(), &self.cfg.graph_url, tokens, limiter, self.cfg.graph_max_retries, self.cfg.graph_retry_base)
             .map_err(|e| e.to_string())
+    }
+
+    /// The tenant's limiter; the identity bucket starts at the smallest size until the tenant is measured.
+    fn limiter(&self, tenant: &str) -> Arc<TenantLimiter> {
+        let mut all = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        all.entry(tenant.trim().to_ascii_lowercase()).or_insert_with(|| Arc::new(TenantLimiter::new(3_500))).clone()
     }
 
     async fn data(&self, event: &Event, kind: Incoming, state: &mut WorkerState, sink: Arc<ArtifactSink>, deadline: Instant) -> Outcome {

@@ -51,13 +51,24 @@ impl Extractor for DeltaExtractor {
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
         let (mut url, mut is_link) = self.start(state);
+        // The first page of a run is always fetched, so every invocation makes progress however little
+        // time is left; later pages stop at the deadline.
+        let mut first = true;
         loop {
-            if ctx.should_pause() {
+            if !first && ctx.should_pause() {
                 return Ok(Stop::Paused);
             }
-            let page = tokio::select! {
-                page = ctx.graph.get_page(&url, is_link) => page,
-                _ = ctx.paused() => return Ok(Stop::Paused),
+            let page = if first {
+                first = false;
+                tokio::select! {
+                    page = ctx.graph.get_page(&url, is_link) => page,
+                    _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
+                }
+            } else {
+                tokio::select! {
+                    page = ctx.graph.get_page(&url, is_link) => page,
+                    _ = ctx.paused() => return Ok(Stop::Paused),
+                }
             };
             let page = match page {
                 Ok(page) => page,

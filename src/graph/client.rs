@@ -11,12 +11,14 @@ use url::Url;
 
 use super::auth::TokenSource;
 use super::error::GraphError;
+use super::limiter::{cost_of, TenantLimiter};
 use super::pager::Page;
 
 pub struct GraphClient {
     http: reqwest::Client,
     root: Url,
     tokens: TokenSource,
+    limiter: std::sync::Arc<TenantLimiter>,
     max_retries: usize,
     retry_base: Duration,
     requests: AtomicU64,
@@ -29,10 +31,17 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
 }
 
 impl GraphClient {
-    pub fn new(http: reqwest::Client, graph_url: &str, tokens: TokenSource, max_retries: usize, retry_base: Duration) -> Result<GraphClient, GraphError> {
+    pub fn new(
+        http: reqwest::Client,
+        graph_url: &str,
+        tokens: TokenSource,
+        limiter: std::sync::Arc<TenantLimiter>,
+        max_retries: usize,
+        retry_base: Duration,
+    ) -> Result<GraphClient, GraphError> {
         let root = Url::parse(graph_url.trim_end_matches('/'))
             .map_err(|e| GraphError::Refused(format!("ENTRA_GRAPH_URL {graph_url:?} ({e})")))?;
-        Ok(GraphClient { http, root, tokens, max_retries, retry_base, requests: AtomicU64::new(0) })
+        Ok(GraphClient { http, root, tokens, limiter, max_retries, retry_base, requests: AtomicU64::new(0) })
     }
 
     pub fn tokens(&self) -> &TokenSource {
@@ -77,6 +86,7 @@ impl GraphClient {
             .with_max_delay(Duration::from_secs(60))
             .with_max_times(self.max_retries)
             .with_jitter();
+        let (bucket, _) = cost_of(url.path(), url.query().unwrap_or(""));
         let mut last_wait = Duration::ZERO;
         let result = (|| self.send_once(url, is_link))
             .retry(backoff)
@@ -88,6 +98,10 @@ impl GraphClient {
             })
             .notify(|e, dur| {
                 last_wait = dur;
+                if matches!(e, GraphError::Throttled { .. }) {
+                    // Everyone drawing from this bucket waits, not just this request.
+                    self.limiter.pause(bucket, dur);
+                }
                 tracing::warn!(error = %e, retry_in_ms = dur.as_millis() as u64, "Graph request failed; retrying");
             })
             .await;
@@ -99,6 +113,8 @@ impl GraphClient {
 
     async fn send_once(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
         let token = self.tokens.token().await?;
+        let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
+        self.limiter.acquire(bucket, cost).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let response = self
@@ -190,7 +206,8 @@ mod tests {
     #[test]
     fn links_stay_on_the_graph_origin() {
         let tokens = TokenSource::from_credential(std::sync::Arc::new(NoCred));
-        let c = GraphClient::new(reqwest::Client::new(), "https://graph.example:8443", tokens, 1, Duration::ZERO).unwrap();
+        let limiter = std::sync::Arc::new(TenantLimiter::new(8000));
+        let c = GraphClient::new(reqwest::Client::new(), "https://graph.example:8443", tokens, limiter, 1, Duration::ZERO).unwrap();
         assert!(c.resolve("https://graph.example:8443/v1.0/users?$skiptoken=x").is_ok());
         assert!(c.resolve("https://evil.example:8443/v1.0/users").is_err());
         assert!(c.resolve("http://graph.example:8443/v1.0/users").is_err());

@@ -1,0 +1,103 @@
+//! Both simulators and an in-process worker wired together over real loopback HTTP(S): the set-up that
+//! `demo`, the end-to-end tests, and later `bench` and `soak` share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::airsync::runner::Worker;
+use crate::config::Config;
+use crate::net::HostPolicy;
+use crate::sim::graph::{GraphSim, GraphSimOptions, SimInfo};
+use crate::sim::platform::{Connection, Driver, DriverOptions, FnWorker, PlatformOptions, PlatformSim, Spelling, VerifyReport};
+
+#[derive(Clone, Debug)]
+pub struct HarnessOptions {
+    pub users: usize,
+    pub seed: u64,
+    pub soft_timeout: Duration,
+    pub batch_size: usize,
+    pub old_spelling: bool,
+    /// First step of the platform retry back-off (2 s in production; tests shorten it).
+    pub platform_retry_base: Duration,
+    /// Graph simulator latency per request, in milliseconds.
+    pub latency_ms: u64,
+}
+
+impl Default for HarnessOptions {
+    fn default() -> Self {
+        HarnessOptions {
+            users: 1000,
+            seed: 42,
+            soft_timeout: Duration::from_secs(600),
+            batch_size: 2000,
+            old_spelling: false,
+            platform_retry_base: Duration::from_millis(20),
+            latency_ms: 0,
+        }
+    }
+}
+
+pub struct Harness {
+    pub graph: GraphSim,
+    pub platform: PlatformSim,
+    pub worker: Worker,
+    pub driver: Driver,
+    pub info: SimInfo,
+}
+
+/// The worker configuration that points at the simulators.
+pub fn worker_config(info: &SimInfo, opts: &HarnessOptions) -> Config {
+    Config {
+        authority_host: info.authority_host.clone(),
+        graph_url: info.graph_url.clone(),
+        extra_ca_pem: Some(info.ca_pem.clone().into()),
+        allowed_hosts: HostPolicy::parse("127.0.0.1"),
+        soft_timeout: opts.soft_timeout,
+        batch_size: opts.batch_size,
+        platform_retry_base: opts.platform_retry_base,
+        graph_retry_base: Duration::from_millis(50),
+        ..Config::default()
+    }
+}
+
+impl Harness {
+    pub async fn start(opts: HarnessOptions) -> anyhow::Result<Harness> {
+        let graph = GraphSim::start(GraphSimOptions {
+            users: opts.users,
+            seed: opts.seed,
+            latency_ms: opts.latency_ms,
+            ..GraphSimOptions::default()
+        }).await?;
+        let info = graph.info();
+        let platform = PlatformSim::start(PlatformOptions::default()).await?;
+        let worker = Worker::new(worker_config(&info, &opts))?;
+        let connection = Connection {
+            org_id: info.tenant_id.clone(),
+            org_name: "Simulated tenant".into(),
+            key: format!("{}|{}", info.client_id, info.client_secret),
+        };
+        let driver = Self::driver_for(&platform, &worker, connection, opts.old_spelling);
+        Ok(Harness { graph, platform, worker, driver, info })
+    }
+
+    /// A driver for this platform and any worker (e.g. one with other credentials).
+    pub fn driver_for(platform: &PlatformSim, worker: &Worker, connection: Connection, old_spelling: bool) -> Driver {
+        let w = worker.clone();
+        let handle = FnWorker::new(Arc::new(move |event| {
+            let w = w.clone();
+            Box::pin(async move { w.handle(event).await })
+        }));
+        let options = DriverOptions {
+            spelling: if old_spelling { Spelling::Old } else { Spelling::New },
+            answer_timeout: Duration::from_secs(300),
+            delay_scale: 0.01,
+            max_invocations: 500,
+        };
+        Driver::new(platform.clone(), Arc::new(handle), connection, options)
+    }
+
+    /// Compares the emulated DevRev view with the simulated tenant.
+    pub fn verify(&self) -> VerifyReport {
+        crate::sim::platform::verify(&self.platform.store(), &self.graph.truth())
+    }
+}

@@ -1,0 +1,165 @@
+//! End-to-end: the real worker against the Graph simulator (HTTPS, own CA) and the AirSync platform
+//! emulator over loopback HTTP. Every test compares what a user would see: the answers, and the
+//! emulated DevRev view against the simulated tenant.
+
+use std::time::Duration;
+
+use entra_airsync::sim::graph::MutationSpec;
+use entra_airsync::sim::harness::{Harness, HarnessOptions};
+use entra_airsync::sim::platform::{Connection, FaultRule};
+use serde_json::Value;
+
+fn event_type(answer: &Value) -> &str {
+    answer["event_type"].as_str().unwrap_or_default()
+}
+
+async fn harness(users: usize) -> Harness {
+    Harness::start(HarnessOptions { users, ..HarnessOptions::default() }).await.expect("simulators start")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn initial_import_then_incremental_sync_match_the_tenant() {
+    let h = harness(1000).await;
+    let initial = h.driver.initial_import().await.unwrap();
+    assert_eq!(
+        initial.answers,
+        ["EXTERNAL_SYNC_UNIT_EXTRACTION_DONE", "METADATA_EXTRACTION_DONE", "DATA_EXTRACTION_DONE", "ATTACHMENT_EXTRACTION_DONE"]
+    );
+    assert!(initial.violations.is_empty(), "{:?}", initial.violations);
+    let report = h.verify();
+    assert!(report.ok, "{:?}", report.mismatches);
+    assert_eq!(report.per_type["users"].expected, 1000);
+
+    // 50 mutations of every kind; restores need users soft-deleted earlier.
+    h.graph.mutate(&MutationSpec { create: 50, update: 50, soft_delete: 100, hard_delete: 50, restore: 0, seed: 7 });
+    h.graph.mutate(&MutationSpec { restore: 50, seed: 8, ..MutationSpec::default() });
+    let incremental = h.driver.incremental_sync().await.unwrap();
+    assert_eq!(incremental.answers, ["METADATA_EXTRACTION_DONE", "DATA_EXTRACTION_DONE", "ATTACHMENT_EXTRACTION_DONE"]);
+    assert!(incremental.violations.is_empty(), "{:?}", incremental.violations);
+    // Incremental: only the changes travel, not the tenant.
+    let sent = incremental.items_by_type.get("users").copied().unwrap_or(0);
+    assert!(sent >= 200 && sent <= 350, "incremental sent {sent} users");
+    let report = h.verify();
+    assert!(report.ok, "{:?}", report.mismatches);
+    assert!(report.per_type["users"].deleted >= 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_event_spellings_work_the_same() {
+    let h = Harness::start(HarnessOptions { users: 120, old_spelling: true, ..HarnessOptions::default() }).await.unwrap();
+    let run = h.driver.initial_import().await.unwrap();
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"));
+    assert!(h.verify().ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_phase_gets_its_answer() {
+    let h = harness(50).await;
+    h.driver.initial_import().await.unwrap();
+    for (incoming, expected) in [
+        ("START_DELETING_EXTRACTOR_STATE", "EXTRACTOR_STATE_DELETION_DONE"),
+        ("EXTRACTION_ATTACHMENTS_DELETE", "EXTRACTOR_ATTACHMENTS_STATE_DELETION_DONE"),
+        ("START_EXTRACTING_ATTACHMENTS", "ATTACHMENT_EXTRACTION_DONE"),
+        ("CONTINUE_EXTRACTING_ATTACHMENTS", "ATTACHMENT_EXTRACTION_DONE"),
+        ("START_LOADING_DATA", "DATA_LOADING_ERROR"),
+        ("START_DELETING_LOADER_STATE", "LOADER_STATE_DELETION_DONE"),
+        ("SOMETHING_FROM_THE_FUTURE", "UNKNOWN_EVENT_TYPE"),
+    ] {
+        let answer = h.driver.send(h.driver.event(incoming, "INCREMENTAL")).await.unwrap();
+        assert_eq!(event_type(&answer), expected, "answer to {incoming}");
+        if expected.ends_with("_DONE") && !expected.starts_with("LOADER") {
+            assert!(answer["event_data"]["artifacts"].is_array(), "{incoming}: extraction answers list artifacts");
+        }
+    }
+    assert!(h.platform.violations().is_empty(), "{:?}", h.platform.violations());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_state_is_initialised_and_the_mapping_installed_once() {
+    let h = harness(20).await;
+    let answer = h.driver.send(h.driver.event("START_EXTRACTING_METADATA", "INITIAL")).await.unwrap();
+    assert_eq!(event_type(&answer), "METADATA_EXTRACTION_DONE");
+    let routes = h.platform.route_counts();
+    assert_eq!(routes.get("state.get"), Some(&1));
+    assert!(routes.get("state.update").copied().unwrap_or(0) >= 2, "initialised, then saved: {routes:?}");
+    assert_eq!(h.platform.idm_installs(), 1);
+    let answer = h.driver.send(h.driver.event("START_EXTRACTING_METADATA", "INITIAL")).await.unwrap();
+    assert_eq!(event_type(&answer), "METADATA_EXTRACTION_DONE");
+    assert_eq!(h.platform.idm_installs(), 1, "same snap-in version: no second install");
+    h.driver.set_snap_in_version("don:integration:dvrv-us-1:devo/sim:snap_in_package/1:snap_in_version/2");
+    h.driver.send(h.driver.event("START_EXTRACTING_METADATA", "INITIAL")).await.unwrap();
+    assert_eq!(h.platform.idm_installs(), 2, "a new snap-in version installs the mapping again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_endpoint_failing_twice_with_500_is_retried() {
+    let h = harness(20).await;
+    h.platform.inject(FaultRule { route: "state.get".into(), status: 500, times: 2, delay_ms: 0, retry_after: None });
+    h.platform.inject(FaultRule { route: "upload".into(), status: 503, times: 2, delay_ms: 0, retry_after: None });
+    let answer = h.driver.send(h.driver.event("START_EXTRACTING_METADATA", "INITIAL")).await.unwrap();
+    assert_eq!(event_type(&answer), "METADATA_EXTRACTION_DONE");
+    assert_eq!(h.platform.route_counts().get("state.get"), Some(&3));
+    assert_eq!(h.platform.route_counts().get("upload"), Some(&3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_endpoint_refusing_with_400_is_an_error_answer() {
+    let h = harness(20).await;
+    h.platform.inject(FaultRule { route: "state.get".into(), status: 400, times: 1, delay_ms: 0, retry_after: None });
+    let answer = h.driver.send(h.driver.event("START_EXTRACTING_METADATA", "INITIAL")).await.unwrap();
+    assert_eq!(event_type(&answer), "METADATA_EXTRACTION_ERROR");
+    assert_eq!(h.platform.route_counts().get("state.get"), Some(&1), "4xx is final");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_soft_timeout_mid_extraction_answers_progress_and_continue_loses_nothing() {
+    let opts = HarnessOptions {
+        users: 1500,
+        soft_timeout: Duration::from_millis(250),
+        latency_ms: 60,
+        batch_size: 100,
+        ..HarnessOptions::default()
+    };
+    let h = Harness::start(opts).await.unwrap();
+    let run = h.driver.initial_import().await.unwrap();
+    let progress = run.answers.iter().filter(|a| *a == "DATA_EXTRACTION_PROGRESS").count();
+    assert!(progress >= 2, "expected several PROGRESS answers, got {:?}", run.answers);
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"));
+    let report = h.verify();
+    assert!(report.ok, "{:?}", report.mismatches);
+    assert_eq!(report.per_type["users"].present, 1500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_event_gets_a_clear_error_answer() {
+    let h = harness(20).await;
+    let mut event = h.driver.event("START_EXTRACTING_DATA", "INITIAL");
+    event["payload"]["event_context"].as_object_mut().unwrap().remove("worker_data_url");
+    let answer = h.driver.send(event).await.unwrap();
+    assert_eq!(event_type(&answer), "DATA_EXTRACTION_ERROR");
+    let message = answer["event_data"]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("worker_data_url"), "{message}");
+
+    let mut event = h.driver.event("START_EXTRACTING_DATA", "INITIAL");
+    event["payload"]["connection_data"]["key"] = Value::String("only-an-id".into());
+    let answer = h.driver.send(event).await.unwrap();
+    assert_eq!(event_type(&answer), "DATA_EXTRACTION_ERROR");
+    assert!(answer["event_data"]["error"]["message"].as_str().unwrap().contains("client_id|client_secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_client_secret_is_named_and_never_echoed() {
+    let h = harness(20).await;
+    let wrong = "Wr0ng~SecretValue.that.must.not.leak";
+    let connection = Connection { org_id: h.info.tenant_id.clone(), org_name: "t".into(), key: format!("{}|{wrong}", h.info.client_id) };
+    let driver = Harness::driver_for(&h.platform, &h.worker, connection, false);
+    for (event, expected) in [("START_EXTRACTING_EXTERNAL_SYNC_UNITS", "EXTERNAL_SYNC_UNIT_EXTRACTION_ERROR"), ("START_EXTRACTING_DATA", "DATA_EXTRACTION_ERROR")] {
+        let answer = driver.send(driver.event(event, "INITIAL")).await.unwrap();
+        assert_eq!(event_type(&answer), expected);
+        let text = answer.to_string();
+        let message = answer["event_data"]["error"]["message"].as_str().unwrap();
+        assert!(message.contains("AADSTS7000215") && message.contains("Invalid credentials"), "{message}");
+        assert!(!text.contains(wrong), "the secret leaked into the answer");
+        assert!(!text.contains(&h.info.client_secret));
+    }
+}

@@ -210,11 +210,16 @@ pub async fn fake_worker(ev: Value, k: Arc<Knobs>) {
         }
         "CONTINUE_EXTRACTING_DATA" => {
             if k.delayed_once && k.delayed_done.fetch_add(1, Ordering::SeqCst) == 0 {
-                event_data["delay"] = if k.delayed_as_string { json!("3") } else { json!(3) };
+                event_data["delay"] = if k.delayed_as_string {
+                    json!("3")
+                } else {
+                    json!(3)
+                };
                 "DATA_EXTRACTION_DELAYED"
             } else {
                 if k.users.is_none() {
-                    artifacts.push(upload(&c, &ev, "users", gz(&[user("u3", "Cy")]), 1, true).await);
+                    artifacts
+                        .push(upload(&c, &ev, "users", gz(&[user("u3", "Cy")]), 1, true).await);
                 }
                 "DATA_EXTRACTION_DONE"
             }

@@ -21,7 +21,9 @@ fn opts(timeout_ms: u64) -> DriverOptions {
 }
 
 async fn setup(k: Knobs, timeout_ms: u64) -> (PlatformSim, Driver) {
-    let p = PlatformSim::start(PlatformOptions::default()).await.unwrap();
+    let p = PlatformSim::start(PlatformOptions::default())
+        .await
+        .unwrap();
     let d = Driver::new(
         p.clone(),
         worker(k),
@@ -68,7 +70,10 @@ async fn good_initial_import_and_incremental_sync() {
 
     // ESU id chosen from the artifact reaches later events.
     let ev = d.event("START_EXTRACTING_DATA", "INCREMENTAL");
-    assert_eq!(ev["payload"]["event_context"]["external_sync_unit_id"], "tenant-1");
+    assert_eq!(
+        ev["payload"]["event_context"]["external_sync_unit_id"],
+        "tenant-1"
+    );
     assert_eq!(
         ev["payload"]["event_context"]["extraction_start_time"],
         json!({"type": "workers_newest"})
@@ -95,7 +100,9 @@ async fn good_initial_import_and_incremental_sync() {
 
 #[tokio::test]
 async fn old_spelling_is_driven_and_answered() {
-    let p = PlatformSim::start(PlatformOptions::default()).await.unwrap();
+    let p = PlatformSim::start(PlatformOptions::default())
+        .await
+        .unwrap();
     let d = Driver::new(
         p.clone(),
         worker(Knobs::default()),
@@ -109,7 +116,10 @@ async fn old_spelling_is_driven_and_answered() {
     assert_eq!(ev["payload"]["event_type"], "EXTRACTION_DATA_START");
     let r = d.initial_import().await.unwrap();
     assert!(r.violations.is_empty(), "{:#?}", r.violations);
-    assert_eq!(r.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"));
+    assert_eq!(
+        r.answers.last().map(String::as_str),
+        Some("ATTACHMENT_EXTRACTION_DONE")
+    );
 }
 
 #[tokio::test]
@@ -120,18 +130,36 @@ async fn event_shape_follows_the_reference() {
     assert_eq!(ev["payload"]["connection_data"]["key"], "cid|secret");
     assert_eq!(ev["payload"]["connection_data"]["org_id"], "tenant-a");
     assert_eq!(ev["payload"]["connection_data"]["key_type"], "oauth-secret");
-    assert_eq!(ev["context"]["secrets"]["service_account_token"], p.service_account_token());
+    assert_eq!(
+        ev["context"]["secrets"]["service_account_token"],
+        p.service_account_token()
+    );
     assert_eq!(ev["execution_metadata"]["devrev_endpoint"], p.base_url());
     assert_eq!(ev["execution_metadata"]["function_name"], "extraction");
-    assert_eq!(ctx["callback_url"], format!("{}/internal/airdrop.external-extractor.message", p.base_url()));
-    assert_eq!(ctx["worker_data_url"], format!("{}/internal/airdrop.external-worker", p.base_url()));
+    assert_eq!(
+        ctx["callback_url"],
+        format!(
+            "{}/internal/airdrop.external-extractor.message",
+            p.base_url()
+        )
+    );
+    assert_eq!(
+        ctx["worker_data_url"],
+        format!("{}/internal/airdrop.external-worker", p.base_url())
+    );
     assert_eq!(ctx["extraction_start_time"], json!({"type": "unbounded"}));
     assert_eq!(ctx["extraction_end_time"], json!({"type": "current_time"}));
     assert_eq!(ctx["sync_unit"], ctx["sync_unit_id"]);
     assert_eq!(ctx["mode"], "INITIAL");
     let ev2 = d.event("START_EXTRACTING_METADATA", "INITIAL");
-    assert_ne!(ctx["request_id"], ev2["payload"]["event_context"]["request_id"]);
-    assert_eq!(ctx["sync_unit_id"], ev2["payload"]["event_context"]["sync_unit_id"]);
+    assert_ne!(
+        ctx["request_id"],
+        ev2["payload"]["event_context"]["request_id"]
+    );
+    assert_eq!(
+        ctx["sync_unit_id"],
+        ev2["payload"]["event_context"]["sync_unit_id"]
+    );
 }
 
 /// Send one event with a broken worker and return the violations.
@@ -248,8 +276,14 @@ async fn changed_context_and_missing_state_post_detected() {
     )
     .await;
     p.set_state_text(&d.sync_unit(), Some("{\"snapInVersionId\": \"x\"}".into()));
-    let _ = d.send(d.event("START_EXTRACTING_METADATA", "INITIAL")).await;
-    assert!(has(&p.violations(), "without posting state"), "{:#?}", p.violations());
+    let _ = d
+        .send(d.event("START_EXTRACTING_METADATA", "INITIAL"))
+        .await;
+    assert!(
+        has(&p.violations(), "without posting state"),
+        "{:#?}",
+        p.violations()
+    );
 
     let v = violations_for(
         Knobs {
@@ -275,9 +309,16 @@ async fn delay_must_be_integer() {
     )
     .await;
     d.set_external_sync_unit("tenant-1", "Tenant");
-    let a = d.send(d.event("CONTINUE_EXTRACTING_DATA", "INITIAL")).await.unwrap();
+    let a = d
+        .send(d.event("CONTINUE_EXTRACTING_DATA", "INITIAL"))
+        .await
+        .unwrap();
     assert_eq!(a["event_type"], "DATA_EXTRACTION_DELAYED");
-    assert!(has(&p.violations(), "delay must be an integer"), "{:#?}", p.violations());
+    assert!(
+        has(&p.violations(), "delay must be an integer"),
+        "{:#?}",
+        p.violations()
+    );
 }
 
 #[tokio::test]
@@ -296,7 +337,10 @@ async fn soft_deletes_flow_through_to_the_verifier() {
     let r = d.initial_import().await.unwrap();
     assert!(r.violations.is_empty(), "{:#?}", r.violations);
     let store = p.store();
-    assert_eq!(store.get("users", "u2").unwrap().data["display_name"], "Bob");
+    assert_eq!(
+        store.get("users", "u2").unwrap().data["display_name"],
+        "Bob"
+    );
     let truth = json!({"users": [truth_user("u1", "Ann")], "deleted": {"users": [{"id": "u2", "reason": "deleted"}]}});
     let v = verify(&store, &truth);
     assert!(v.ok, "{:?}", v.mismatches);

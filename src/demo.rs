@@ -39,10 +39,10 @@ fn table(title: &str, run: &RunReport, verify: &VerifyReport, seconds: f64) -> S
 fn write_outputs(dir: &Path, harness: &Harness, summary: &Value) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let store = harness.platform.store();
-    for (record_type, records) in store.by_type() {
+    for (record_type, records) in &store.records {
         let mut text = String::new();
-        for record in records {
-            text.push_str(&record.to_string());
+        for record in records.values() {
+            text.push_str(&serde_json::to_string(record).unwrap_or_default());
             text.push('\n');
         }
         std::fs::write(dir.join(format!("devrev-{record_type}.jsonl")), text)?;

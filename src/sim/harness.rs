@@ -83,10 +83,10 @@ impl Harness {
     /// A driver for this platform and any worker (e.g. one with other credentials).
     pub fn driver_for(platform: &PlatformSim, worker: &Worker, connection: Connection, old_spelling: bool) -> Driver {
         let w = worker.clone();
-        let handle = FnWorker::new(Arc::new(move |event| {
+        let handle = FnWorker::new(move |event| {
             let w = w.clone();
-            Box::pin(async move { w.handle(event).await })
-        }));
+            async move { w.handle(event).await }
+        });
         let options = DriverOptions {
             spelling: if old_spelling { Spelling::Old } else { Spelling::New },
             answer_timeout: Duration::from_secs(300),

@@ -223,14 +223,24 @@ fn sample(rng: &mut StdRng, pool: &[u32], n: usize) -> Vec<u32> {
     idx.into_iter().map(|i| pool[i]).collect()
 }
 
-/// Change one or two of displayName, jobTitle, accountEnabled, mail, department.
+/// Change one or two (distinct) of displayName, jobTitle, accountEnabled, mail, department.
+/// Every change is guaranteed to alter the rendered object.
 fn update_user(u: &mut UserRec, mix: &mut Mix, meta: &TenantMeta) {
-    let changes = 1 + mix.below(2);
-    for _ in 0..changes {
-        match mix.below(5) {
+    let first = mix.below(5);
+    let kinds = if mix.pct(50) {
+        vec![first]
+    } else {
+        vec![first, (first + 1 + mix.below(4)) % 5]
+    };
+    for kind in kinds {
+        match kind {
             0 => {
                 let base = super::gen::given_name(u.given) + " " + &super::gen::surname(u.surname);
-                u.display = Some(format!("{base} ({})", 1 + mix.below(999)).into());
+                let mut name = format!("{base} ({})", 1 + mix.below(999));
+                if Some(name.as_str()) == u.display.as_deref() {
+                    name.push('+');
+                }
+                u.display = Some(name.into());
             }
             1 => {
                 let n = JOB_TITLES.len() as u64 + 1;
@@ -242,7 +252,14 @@ fn update_user(u: &mut UserRec, mix: &mut Mix, meta: &TenantMeta) {
                     MailVal::Null
                 } else {
                     let local = u.local_part();
-                    MailVal::Custom(format!("{local}.{}@{}", mix.below(100), meta.domain).into())
+                    let mut k = mix.below(100);
+                    loop {
+                        let m: Box<str> = format!("{local}.{k}@{}", meta.domain).into();
+                        if u.mail != MailVal::Custom(m.clone()) {
+                            break MailVal::Custom(m);
+                        }
+                        k += 1;
+                    }
                 };
             }
             _ => {

@@ -49,17 +49,17 @@ fn unsupported_options(ctx: &Ctx, q: &Query, opts: &[&str]) -> Option<Resp> {
     None
 }
 
-fn select_param(ctx: &Ctx, q: &Query) -> Result<Option<Vec<String>>, Resp> {
+fn select_param(ctx: &Ctx, q: &Query) -> Result<Option<Vec<String>>, Box<Resp>> {
     match q.get("$select") {
         None => Ok(None),
         Some(raw) => match parse_select(raw) {
             Ok(v) if v.is_empty() => Ok(None),
             Ok(v) => Ok(Some(v)),
-            Err(p) => Err(bad_request(
+            Err(p) => Err(Box::new(bad_request(
                 ctx,
                 "Request_BadRequest",
                 &format!("Could not find a property named '{p}' on type 'microsoft.graph.user'."),
-            )),
+            ))),
         },
     }
 }
@@ -136,7 +136,7 @@ pub fn list_users(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, eventual: bool) 
         };
         let sel = match select_param(ctx, q) {
             Ok(s) => s,
-            Err(r) => return (r, 0),
+            Err(r) => return (*r, 0),
         };
         (None, top, sel)
     };
@@ -196,7 +196,7 @@ pub fn list_users(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, eventual: bool) 
 pub fn get_user(sh: &Shared, ctx: &Ctx, ver: &str, key: &str, q: &Query) -> Reply {
     let sel = match select_param(ctx, q) {
         Ok(s) => s,
-        Err(r) => return (r, 0),
+        Err(r) => return (*r, 0),
     };
     let Ok(t) = sh.tenant.read() else {
         return (not_found(ctx, key), 0);
@@ -290,7 +290,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         if tok.eq_ignore_ascii_case("latest") {
             let sel = match select_param(ctx, q) {
                 Ok(s) => s,
-                Err(r) => return (r, 0),
+                Err(r) => return (*r, 0),
             };
             return finish_page(sh, ctx, ver, &sel, Vec::new(), head_now, None);
         }
@@ -350,7 +350,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         fresh = true;
         let sel = match select_param(ctx, q) {
             Ok(s) => s,
-            Err(r) => return (r, 0),
+            Err(r) => return (*r, 0),
         };
         DeltaSkip {
             k: "dskip".into(),

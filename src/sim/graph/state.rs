@@ -1,0 +1,143 @@
+//! Shared server state: tenant, registered apps, token sealer, statistics, throttling buckets,
+//! injectable faults, and the simulated clock (real time plus an adjustable offset).
+
+use super::tenant::Tenant;
+use super::tokens::Sealer;
+use super::{AppRegistration, GraphSimOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
+
+pub struct Shared {
+    pub opts: GraphSimOptions,
+    /// `https://127.0.0.1:PORT`
+    pub origin: String,
+    pub tenant_id: String,
+    pub domain: String,
+    pub tenant: RwLock<Tenant>,
+    pub apps: RwLock<HashMap<String, AppRegistration>>,
+    pub sealer: Sealer,
+    pub stats: Mutex<Stats>,
+    pub throttle: Mutex<HashMap<String, Bucket>>,
+    pub faults: Mutex<Faults>,
+    pub clock_offset: AtomicI64,
+}
+
+impl Shared {
+    /// Simulated "now" in unix seconds.
+    pub fn now(&self) -> i64 {
+        chrono::Utc::now().timestamp() + self.clock_offset.load(Ordering::Relaxed)
+    }
+}
+
+/// Faults and knobs settable through `POST /_sim/faults`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Delta tokens older than this many simulated days answer 400 `syncStateNotFound`.
+    pub delta_token_ttl_days: u64,
+    /// The next N delta-token calls answer 410 Gone with a `Location` to restart.
+    pub gone_next: u32,
+    /// Change rounds also replay this many change-log entries from before the token.
+    pub replay_changes: u64,
+    /// Insert an empty `value` page (with a nextLink) at the start of every delta round.
+    pub empty_first_page: bool,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            delta_token_ttl_days: 7,
+            gone_next: 0,
+            replay_changes: 0,
+            empty_first_page: false,
+        }
+    }
+}
+
+/// Request and RU counters for `/_sim/stats`.
+#[derive(Default, Debug)]
+pub struct Stats {
+    pub requests: u64,
+    pub per_route: BTreeMap<String, u64>,
+    pub ru: u64,
+    pub ru_per_route: BTreeMap<String, u64>,
+    pub throttled: u64,
+    pub errors: BTreeMap<u16, u64>,
+    pub objects: u64,
+}
+
+impl Stats {
+    pub fn record(&mut self, route: &str, status: u16, ru: u32, objects: usize) {
+        self.requests += 1;
+        *self.per_route.entry(route.to_string()).or_default() += 1;
+        self.ru += ru as u64;
+        if ru > 0 {
+            *self.ru_per_route.entry(route.to_string()).or_default() += ru as u64;
+        }
+        if status == 429 {
+            self.throttled += 1;
+        }
+        if status >= 400 {
+            *self.errors.entry(status).or_default() += 1;
+        }
+        self.objects += objects as u64;
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "requests_total": self.requests,
+            "requests_per_route": self.per_route,
+            "ru_total": self.ru,
+            "ru_per_route": self.ru_per_route,
+            "throttled_429": self.throttled,
+            "errors_by_status": self.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "objects_returned": self.objects,
+        })
+    }
+}
+
+/// RU token bucket for one app+tenant pair (refills continuously).
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub capacity: f64,
+    pub tokens: f64,
+    pub per_sec: f64,
+    pub last: Instant,
+}
+
+impl Bucket {
+    /// Capacity per 10 s by tenant size (§4.3): S < 50 users, M 50–500, L > 500.
+    pub fn for_tenant(users: usize) -> Bucket {
+        let cap = if users < 50 {
+            3500.0
+        } else if users <= 500 {
+            5000.0
+        } else {
+            8000.0
+        };
+        Bucket {
+            capacity: cap,
+            tokens: cap,
+            per_sec: cap / 10.0,
+            last: Instant::now(),
+        }
+    }
+
+    /// Take `cost` RU. `Err(seconds to wait)` if the bucket is short.
+    pub fn take(&mut self, cost: f64) -> Result<f64, f64> {
+        let now = Instant::now();
+        let dt = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + dt * self.per_sec).min(self.capacity);
+        if self.tokens >= cost {
+            self.tokens -= cost;
+            Ok(1.0 - self.tokens / self.capacity)
+        } else {
+            Err((cost - self.tokens) / self.per_sec)
+        }
+    }
+}

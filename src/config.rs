@@ -35,9 +35,11 @@ impl Config {
     pub const DEFAULT_AUTHORITY_HOST: &'static str = "https://login.microsoftonline.com";
     pub const DEFAULT_GRAPH_URL: &'static str = "https://graph.microsoft.com";
 
-    /// The hard timeout: after it the invocation is abandoned and answers the phase's ERROR.
+    /// The hard timeout: after it the invocation is abandoned and answers the phase's ERROR. It is 1.3
+    /// times the soft timeout (780 s for the default 600 s), and never less than 2 s more than it, so that
+    /// the work after a very short soft timeout (one page, flush, state save) has room to finish.
     pub fn hard_timeout(&self) -> Duration {
-        self.soft_timeout.mul_f64(1.3)
+        self.soft_timeout.mul_f64(1.3).max(self.soft_timeout + Duration::from_secs(2))
     }
 }
 

@@ -67,9 +67,12 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let initial_check = harness.verify();
     print!("{}", table("initial import", &initial, &initial_check, t.elapsed().as_secs_f64()));
 
-    let spec = MutationSpec { create: 50, update: 50, soft_delete: 50, restore: 10, hard_delete: 50, seed: args.seed + 1 };
-    let mutations = harness.graph.mutate(&spec);
-    println!("\ntenant changed: {mutations}");
+    // Soft-delete first, so that the second round can restore some of those users.
+    let spec = MutationSpec { create: 50, update: 50, soft_delete: 60, restore: 0, hard_delete: 50, seed: args.seed + 1 };
+    let first = harness.graph.mutate(&spec);
+    let second = harness.graph.mutate(&MutationSpec { restore: 10, seed: args.seed + 2, ..MutationSpec::default() });
+    let mutations = json!({"changes": first, "restores": second});
+    println!("\ntenant changed: {first}, then {second}");
 
     let t = Instant::now();
     let incremental = harness.driver.incremental_sync().await.map_err(|e| format!("incremental sync failed: {e:#}"))?;

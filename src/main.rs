@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+fn init_logging(default_level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let json = match std::env::var("LOG_FORMAT").as_deref() {
         Ok("json") => true,
         Ok("text") => false,
@@ -24,6 +24,11 @@ fn init_logging() {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = entra_airsync::cli::Cli::parse();
-    init_logging();
+    // The demo prints its own summary; its logs stay at warnings unless RUST_LOG asks for more.
+    let default_level = match cli.command {
+        entra_airsync::cli::Command::Demo(_) => "warn",
+        _ => "info",
+    };
+    init_logging(default_level);
     entra_airsync::cli::run(cli).await
 }

@@ -114,20 +114,20 @@ async fn a_platform_endpoint_refusing_with_400_is_an_error_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_soft_timeout_mid_extraction_answers_progress_and_continue_loses_nothing() {
     let opts = HarnessOptions {
-        users: 1500,
-        soft_timeout: Duration::from_millis(250),
-        latency_ms: 60,
+        users: 3000,
+        soft_timeout: Duration::from_secs(1),
+        latency_ms: 100,
         batch_size: 100,
         ..HarnessOptions::default()
     };
     let h = Harness::start(opts).await.unwrap();
     let run = h.driver.initial_import().await.unwrap();
     let progress = run.answers.iter().filter(|a| *a == "DATA_EXTRACTION_PROGRESS").count();
-    assert!(progress >= 2, "expected several PROGRESS answers, got {:?}", run.answers);
+    assert!(progress >= 2, "expected several PROGRESS answers, got {:?} {:?}", run.answers, run.errors);
     assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"));
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);
-    assert_eq!(report.per_type["users"].present, 1500);
+    assert_eq!(report.per_type["users"].present, 3000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,7 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::artifacts::{ArtifactSink, Descriptor};
 use super::event::{Event, Incoming, Outcome, Phase};
@@ -134,13 +135,17 @@ impl Worker {
         });
         let span = tracing::info_span!("invocation", event_type = %event.raw_type,
             sync_unit = %event.context_str("sync_unit_id"), request_id = %event.context_str("request_id"));
-        let _enter = span.enter();
+        self.guarded(event, answer).instrument(span).await;
+    }
+
+    /// Runs the phase in its own task so that a panic or the hard timeout still ends in an answer.
+    async fn guarded(&self, event: Event, answer: Arc<Answer>) {
         tracing::info!("invocation started");
         let started = Instant::now();
         let task = tokio::spawn({
             let worker = self.clone();
             let answer = answer.clone();
-            async move { worker.process(event, answer, started).await }
+            async move { worker.process(event, answer, started).await }.in_current_span()
         });
         let abort = task.abort_handle();
         let failure = match tokio::time::timeout(self.cfg.hard_timeout(), task).await {

@@ -73,8 +73,11 @@ pub fn to_old(name: &str) -> String {
 }
 
 /// Stateless incoming events: no state GET/POST, no IDM (§3.1).
+/// An unknown type is answered `UNKNOWN_EVENT_TYPE` before any state is read (protocol §1.4 step 2),
+/// so it counts as stateless too.
 pub fn is_stateless(incoming_new: &str) -> bool {
-    matches!(
+    valid_answers(incoming_new) == ["UNKNOWN_EVENT_TYPE"]
+        || matches!(
         incoming_new,
         "START_EXTRACTING_EXTERNAL_SYNC_UNITS"
             | "START_DELETING_EXTRACTOR_STATE"

@@ -336,3 +336,46 @@ pub async fn run_standalone(args: GraphSimArgs) -> anyhow::Result<()> {
     sim.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sim: GraphSimArgs,
+    }
+
+    #[test]
+    fn args_presets_and_defaults() {
+        let o = Cli::parse_from(["x"]).sim.to_options().unwrap();
+        assert_eq!(o.users, 1000);
+        assert_eq!(o.listen, GraphSimOptions::default().listen);
+        let o = Cli::parse_from(["x", "--preset", "large"])
+            .sim
+            .to_options()
+            .unwrap();
+        assert_eq!(o.users, 100_000);
+        let o = Cli::parse_from([
+            "x",
+            "--preset",
+            "xl",
+            "--users",
+            "7",
+            "--throttling",
+            "--latency-ms",
+            "5",
+        ])
+        .sim
+        .to_options()
+        .unwrap();
+        assert_eq!((o.users, o.throttling, o.latency_ms), (7, true, 5));
+        assert!(Cli::parse_from(["x", "--faults", "chaos"])
+            .sim
+            .to_options()
+            .is_err());
+        assert!(std::mem::size_of::<model::UserRec>() <= 104);
+    }
+}

@@ -173,162 +173,129 @@ impl UserRec {
         }
     }
 
+    /// One property's value; `None` when the property is absent (unknown, or an unset extension).
+    pub fn prop(&self, m: &TenantMeta, name: &str) -> Option<Value> {
+        let guest = self.is_guest();
+        let f = self.flags;
+        let synced = f & flags::SYNCED != 0;
+        let null_unless = |c: bool, v: Value| if c { v } else { Value::Null };
+        Some(match name {
+            "id" => json!(self.id_str()),
+            "userPrincipalName" => json!(self.upn(m)),
+            "displayName" => json!(self.display_name()),
+            "givenName" => json!(given_name(self.given)),
+            "surname" => json!(surname(self.surname)),
+            "mail" => json!(self.mail(m)),
+            "otherMails" => {
+                let other: Vec<String> = if guest {
+                    vec![format!("{}@{}", self.local_part(), self.guest_domain())]
+                } else if f & flags::ALIAS != 0 {
+                    vec![format!("{}@home-mail.example", self.local_part())]
+                } else {
+                    vec![]
+                };
+                json!(other)
+            }
+            "proxyAddresses" => {
+                let mut proxies = Vec::new();
+                if let Some(mail) = self.mail(m) {
+                    proxies.push(format!("SMTP:{mail}"));
+                    if !guest && f & flags::ALIAS != 0 {
+                        proxies.push(format!(
+                            "smtp:{}@contoso-sim.mail.onmicrosoft.com",
+                            self.local_part()
+                        ));
+                    }
+                }
+                json!(proxies)
+            }
+            "userType" => json!(if guest { "Guest" } else { "Member" }),
+            "accountEnabled" => json!(f & flags::ENABLED != 0),
+            "createdDateTime" => json!(fmt_time(self.created)),
+            "creationType" => null_unless(guest, json!("Invitation")),
+            "externalUserState" => null_unless(
+                guest,
+                json!(if f & flags::ACCEPTED != 0 {
+                    "Accepted"
+                } else {
+                    "PendingAcceptance"
+                }),
+            ),
+            "externalUserStateChangeDateTime" => {
+                null_unless(guest, json!(fmt_time(self.created + 3600)))
+            }
+            "jobTitle" => pick(&JOB_TITLES, self.job),
+            "department" => pick(&DEPARTMENTS, self.dept),
+            "companyName" => null_unless(!guest, json!(m.company)),
+            "employeeId" => null_unless(
+                f & flags::EMPLOYEE_ID != 0,
+                json!(format!("E{:07}", self.num)),
+            ),
+            "employeeType" => null_unless(!guest, json!("Employee")),
+            "usageLocation" => pick(&LOCATIONS, self.loc),
+            "assignedLicenses" => Value::Array(
+                (0..m.skus.len())
+                    .filter(|i| self.lic & (1 << i) != 0)
+                    .map(|i| json!({"disabledPlans": [], "skuId": m.skus[i]}))
+                    .collect(),
+            ),
+            "onPremisesExtensionAttributes" => {
+                let mut ext = Map::new();
+                for i in 1..=15 {
+                    let v = match i {
+                        1 if self.ext_attr1 != 0 => json!(format!("CC-{}", self.ext_attr1)),
+                        2 if synced => pick(&DEPARTMENTS, self.dept),
+                        _ => Value::Null,
+                    };
+                    ext.insert(format!("extensionAttribute{i}"), v);
+                }
+                Value::Object(ext)
+            }
+            "onPremisesSyncEnabled" => null_unless(synced, json!(true)),
+            "onPremisesImmutableId" => null_unless(synced, json!(base64_id(self.id))),
+            "businessPhones" => {
+                let phones: Vec<String> = if f & flags::PHONE != 0 {
+                    vec![format!("+1 555 01{:02}", self.num % 100)]
+                } else {
+                    vec![]
+                };
+                json!(phones)
+            }
+            "mobilePhone" | "deletedDateTime" => Value::Null,
+            "officeLocation" => pick(&OFFICES, self.office),
+            "preferredLanguage" => null_unless(f & flags::LANG != 0, json!("en-US")),
+            n if n == m.ext_name && self.cost_center != 0 => {
+                json!(format!("CC-{}", self.cost_center))
+            }
+            _ => return None,
+        })
+    }
+
     /// The full Graph representation with every modelled property.
     pub fn to_json(&self, m: &TenantMeta) -> Map<String, Value> {
-        let guest = self.is_guest();
-        let mail = self.mail(m);
-        let f = self.flags;
         let mut o = Map::new();
-        o.insert("id".into(), json!(self.id_str()));
-        o.insert("userPrincipalName".into(), json!(self.upn(m)));
-        o.insert("displayName".into(), json!(self.display_name()));
-        o.insert("givenName".into(), json!(given_name(self.given)));
-        o.insert("surname".into(), json!(surname(self.surname)));
-        o.insert("mail".into(), json!(mail));
-        let other: Vec<String> = if guest {
-            vec![format!("{}@{}", self.local_part(), self.guest_domain())]
-        } else if f & flags::ALIAS != 0 {
-            vec![format!("{}@home-mail.example", self.local_part())]
-        } else {
-            vec![]
-        };
-        o.insert("otherMails".into(), json!(other));
-        let mut proxies = Vec::new();
-        if let Some(mail) = &mail {
-            proxies.push(format!("SMTP:{mail}"));
-            if !guest && f & flags::ALIAS != 0 {
-                proxies.push(format!(
-                    "smtp:{}@contoso-sim.mail.onmicrosoft.com",
-                    self.local_part()
-                ));
+        for p in USER_PROPERTIES.iter().copied().chain([m.ext_name.as_str()]) {
+            if let Some(v) = self.prop(m, p) {
+                o.insert(p.to_string(), v);
             }
-        }
-        o.insert("proxyAddresses".into(), json!(proxies));
-        o.insert(
-            "userType".into(),
-            json!(if guest { "Guest" } else { "Member" }),
-        );
-        o.insert("accountEnabled".into(), json!(f & flags::ENABLED != 0));
-        o.insert("createdDateTime".into(), json!(fmt_time(self.created)));
-        o.insert(
-            "creationType".into(),
-            if guest {
-                json!("Invitation")
-            } else {
-                Value::Null
-            },
-        );
-        let (state, state_time) = if guest {
-            let s = if f & flags::ACCEPTED != 0 {
-                "Accepted"
-            } else {
-                "PendingAcceptance"
-            };
-            (json!(s), json!(fmt_time(self.created + 3600)))
-        } else {
-            (Value::Null, Value::Null)
-        };
-        o.insert("externalUserState".into(), state);
-        o.insert("externalUserStateChangeDateTime".into(), state_time);
-        o.insert("jobTitle".into(), pick(&JOB_TITLES, self.job));
-        o.insert("department".into(), pick(&DEPARTMENTS, self.dept));
-        o.insert(
-            "companyName".into(),
-            if guest { Value::Null } else { json!(m.company) },
-        );
-        o.insert(
-            "employeeId".into(),
-            if f & flags::EMPLOYEE_ID != 0 {
-                json!(format!("E{:07}", self.num))
-            } else {
-                Value::Null
-            },
-        );
-        o.insert(
-            "employeeType".into(),
-            if guest {
-                Value::Null
-            } else {
-                json!("Employee")
-            },
-        );
-        o.insert("usageLocation".into(), pick(&LOCATIONS, self.loc));
-        let lic: Vec<Value> = (0..m.skus.len())
-            .filter(|i| self.lic & (1 << i) != 0)
-            .map(|i| json!({"disabledPlans": [], "skuId": m.skus[i]}))
-            .collect();
-        o.insert("assignedLicenses".into(), Value::Array(lic));
-        let mut ext = Map::new();
-        for i in 1..=15 {
-            let v = match i {
-                1 if self.ext_attr1 != 0 => json!(format!("CC-{}", self.ext_attr1)),
-                2 if f & flags::SYNCED != 0 => pick(&DEPARTMENTS, self.dept),
-                _ => Value::Null,
-            };
-            ext.insert(format!("extensionAttribute{i}"), v);
-        }
-        o.insert("onPremisesExtensionAttributes".into(), Value::Object(ext));
-        let synced = f & flags::SYNCED != 0;
-        o.insert(
-            "onPremisesSyncEnabled".into(),
-            if synced { json!(true) } else { Value::Null },
-        );
-        o.insert(
-            "onPremisesImmutableId".into(),
-            if synced {
-                json!(base64_id(self.id))
-            } else {
-                Value::Null
-            },
-        );
-        let phones: Vec<String> = if f & flags::PHONE != 0 {
-            vec![format!("+1 555 01{:02}", self.num % 100)]
-        } else {
-            vec![]
-        };
-        o.insert("businessPhones".into(), json!(phones));
-        o.insert("mobilePhone".into(), Value::Null);
-        o.insert("officeLocation".into(), pick(&OFFICES, self.office));
-        o.insert(
-            "preferredLanguage".into(),
-            if f & flags::LANG != 0 {
-                json!("en-US")
-            } else {
-                Value::Null
-            },
-        );
-        o.insert("deletedDateTime".into(), Value::Null);
-        if self.cost_center != 0 {
-            o.insert(
-                m.ext_name.clone(),
-                json!(format!("CC-{}", self.cost_center)),
-            );
         }
         o
     }
 
     /// The representation restricted to `sel` (None = the default property set). `id` always stays.
     pub fn to_json_selected(&self, m: &TenantMeta, sel: Option<&[String]>) -> Map<String, Value> {
-        let mut full = self.to_json(m);
         let mut out = Map::new();
-        if let Some(id) = full.remove("id") {
-            out.insert("id".into(), id);
-        }
+        out.insert("id".into(), json!(self.id_str()));
+        let mut add = |p: &str| {
+            if p != "id" {
+                if let Some(v) = self.prop(m, p) {
+                    out.insert(p.to_string(), v);
+                }
+            }
+        };
         match sel {
-            None => {
-                for p in DEFAULT_PROPERTIES {
-                    if let Some(v) = full.remove(p) {
-                        out.insert(p.to_string(), v);
-                    }
-                }
-            }
-            Some(sel) => {
-                for p in sel {
-                    if let Some(v) = full.remove(p.as_str()) {
-                        out.insert(p.clone(), v);
-                    }
-                }
-            }
+            None => DEFAULT_PROPERTIES.iter().for_each(|p| add(p)),
+            Some(sel) => sel.iter().for_each(|p| add(p)),
         }
         out
     }

@@ -141,3 +141,33 @@ impl Bucket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_sizes_and_exhaustion() {
+        assert_eq!(Bucket::for_tenant(49).capacity, 3500.0);
+        assert_eq!(Bucket::for_tenant(50).capacity, 5000.0);
+        assert_eq!(Bucket::for_tenant(501).capacity, 8000.0);
+        let mut b = Bucket::for_tenant(10);
+        for _ in 0..1750 {
+            assert!(b.take(2.0).is_ok());
+        }
+        let wait = b.take(2.0).expect_err("empty");
+        assert!(wait > 0.0 && wait < 1.0, "{wait}");
+    }
+
+    #[test]
+    fn stats_record() {
+        let mut s = Stats::default();
+        s.record("GET /v1.0/users", 200, 2, 100);
+        s.record("GET /v1.0/users", 429, 0, 0);
+        let v = s.to_json();
+        assert_eq!(v["requests_total"], 2);
+        assert_eq!(v["ru_per_route"]["GET /v1.0/users"], 2);
+        assert_eq!(v["throttled_429"], 1);
+        assert_eq!(v["errors_by_status"]["429"], 1);
+    }
+}

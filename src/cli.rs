@@ -108,7 +108,9 @@ pub struct DemoArgs {
 
 fn read_events(file: Option<&PathBuf>) -> Result<Vec<Value>, String> {
     let text = match file {
-        Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?
+        }
         _ => std::io::read_to_string(std::io::stdin()).map_err(|e| format!("cannot read stdin: {e}"))?,
     };
     match serde_json::from_str::<Value>(&text).map_err(|e| format!("the input is not valid JSON: {e}"))? {
@@ -121,10 +123,16 @@ fn read_events(file: Option<&PathBuf>) -> Result<Vec<Value>, String> {
 async fn handle(args: HandleArgs) -> Result<(), String> {
     let events = read_events(args.file.as_ref())?;
     let worker = Worker::new(args.worker.config()).map_err(|e| e.to_string())?;
-    for event in events {
-        worker.handle(event).await;
+    let mut unanswered = Vec::new();
+    for (i, event) in events.into_iter().enumerate() {
+        if let Err(why) = worker.handle(event).await {
+            unanswered.push(format!("event {}: {why}", i + 1));
+        }
     }
-    Ok(())
+    match unanswered.is_empty() {
+        true => Ok(()),
+        false => Err(unanswered.join("; ")),
+    }
 }
 
 /// Runs a parsed command line; the process exit code says whether it succeeded.
@@ -133,8 +141,12 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Handle(args) => handle(args).await,
         Command::Serve(args) => crate::serve::serve(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
-        Command::Sim(SimCommand::Graph(args)) => crate::sim::graph::run_standalone(args).await.map_err(|e| format!("{e:#}")),
-        Command::Sim(SimCommand::Platform(args)) => crate::sim::platform::run_standalone(args, None).await.map_err(|e| format!("{e:#}")),
+        Command::Sim(SimCommand::Graph(args)) => {
+            crate::sim::graph::run_standalone(args).await.map_err(|e| format!("{e:#}"))
+        }
+        Command::Sim(SimCommand::Platform(args)) => {
+            crate::sim::platform::run_standalone(args, None).await.map_err(|e| format!("{e:#}"))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,7 +17,11 @@ fn table(title: &str, run: &RunReport, verify: &VerifyReport, seconds: f64) -> S
     let mut out = String::new();
     let _ = writeln!(out, "\n{title}: {} invocations in {seconds:.1} s", run.answers.len());
     let _ = writeln!(out, "  answers: {}", run.answers.join(" → "));
-    let _ = writeln!(out, "  {:<14} {:>10} {:>10} {:>10} {:>10}", "record type", "sent", "in tenant", "in DevRev", "deleted");
+    let _ = writeln!(
+        out,
+        "  {:<14} {:>10} {:>10} {:>10} {:>10}",
+        "record type", "sent", "in tenant", "in DevRev", "deleted"
+    );
     for (record_type, counts) in &verify.per_type {
         let sent = run.items_by_type.get(record_type).copied().unwrap_or(0);
         let _ = writeln!(
@@ -68,7 +72,8 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     print!("{}", table("initial import", &initial, &initial_check, t.elapsed().as_secs_f64()));
 
     // Soft-delete first, so that the second round can restore some of those users.
-    let spec = MutationSpec { create: 50, update: 50, soft_delete: 60, restore: 0, hard_delete: 50, seed: args.seed + 1 };
+    let spec =
+        MutationSpec { create: 50, update: 50, soft_delete: 60, restore: 0, hard_delete: 50, seed: args.seed + 1 };
     let first = harness.graph.mutate(&spec);
     let second = harness.graph.mutate(&MutationSpec { restore: 10, seed: args.seed + 2, ..MutationSpec::default() });
     let mutations = json!({"changes": first, "restores": second});
@@ -90,9 +95,15 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         "seconds": started.elapsed().as_secs_f64(),
     });
     write_outputs(&args.out, &harness, &summary).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-    println!("\nDevRev view and summary written to {}/ ({:.1} s in all)", args.out.display(), started.elapsed().as_secs_f64());
+    println!(
+        "\nDevRev view and summary written to {}/ ({:.1} s in all)",
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
     if ok {
-        println!("the DevRev view matches the simulated tenant after the initial import and after the incremental sync");
+        println!(
+            "the DevRev view matches the simulated tenant after the initial import and after the incremental sync"
+        );
         Ok(())
     } else {
         Err("the DevRev view does not match the simulated tenant (see above)".into())

@@ -68,7 +68,7 @@ impl HostPolicy {
         let Some(host) = host else {
             return Err("URL has no host".into());
         };
-        let exact = self.exact.iter().any(|e| *e == host);
+        let exact = self.exact.contains(&host);
         let wildcard = self.suffixes.iter().any(|s| host.ends_with(s.as_str()));
         match url.scheme() {
             "https" if exact || wildcard => Ok(url),

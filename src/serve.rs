@@ -12,7 +12,7 @@ struct WorkerHandler(Worker);
 #[async_trait::async_trait]
 impl EventHandler for WorkerHandler {
     async fn handle(&self, event: serde_json::Value) {
-        self.0.handle(event).await;
+        let _ = self.0.handle(event).await;
     }
 
     fn begin_shutdown(&self) {

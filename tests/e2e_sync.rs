@@ -23,7 +23,12 @@ async fn initial_import_then_incremental_sync_match_the_tenant() {
     let initial = h.driver.initial_import().await.unwrap();
     assert_eq!(
         initial.answers,
-        ["EXTERNAL_SYNC_UNIT_EXTRACTION_DONE", "METADATA_EXTRACTION_DONE", "DATA_EXTRACTION_DONE", "ATTACHMENT_EXTRACTION_DONE"]
+        [
+            "EXTERNAL_SYNC_UNIT_EXTRACTION_DONE",
+            "METADATA_EXTRACTION_DONE",
+            "DATA_EXTRACTION_DONE",
+            "ATTACHMENT_EXTRACTION_DONE"
+        ]
     );
     assert!(initial.violations.is_empty(), "{:?}", initial.violations);
     let report = h.verify();
@@ -38,7 +43,7 @@ async fn initial_import_then_incremental_sync_match_the_tenant() {
     assert!(incremental.violations.is_empty(), "{:?}", incremental.violations);
     // Incremental: only the changes travel, not the tenant.
     let sent = incremental.items_by_type.get("users").copied().unwrap_or(0);
-    assert!(sent >= 200 && sent <= 350, "incremental sent {sent} users");
+    assert!((200..=350).contains(&sent), "incremental sent {sent} users");
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);
     assert!(report.per_type["users"].deleted >= 50);
@@ -46,7 +51,8 @@ async fn initial_import_then_incremental_sync_match_the_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn old_event_spellings_work_the_same() {
-    let h = Harness::start(HarnessOptions { users: 120, old_spelling: true, ..HarnessOptions::default() }).await.unwrap();
+    let h =
+        Harness::start(HarnessOptions { users: 120, old_spelling: true, ..HarnessOptions::default() }).await.unwrap();
     let run = h.driver.initial_import().await.unwrap();
     assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"));
     assert!(h.verify().ok);
@@ -151,9 +157,16 @@ async fn a_malformed_event_gets_a_clear_error_answer() {
 async fn a_bad_client_secret_is_named_and_never_echoed() {
     let h = harness(20).await;
     let wrong = "Wr0ng~SecretValue.that.must.not.leak";
-    let connection = Connection { org_id: h.info.tenant_id.clone(), org_name: "t".into(), key: format!("{}|{wrong}", h.info.client_id) };
+    let connection = Connection {
+        org_id: h.info.tenant_id.clone(),
+        org_name: "t".into(),
+        key: format!("{}|{wrong}", h.info.client_id),
+    };
     let driver = Harness::driver_for(&h.platform, &h.worker, connection, false);
-    for (event, expected) in [("START_EXTRACTING_EXTERNAL_SYNC_UNITS", "EXTERNAL_SYNC_UNIT_EXTRACTION_ERROR"), ("START_EXTRACTING_DATA", "DATA_EXTRACTION_ERROR")] {
+    for (event, expected) in [
+        ("START_EXTRACTING_EXTERNAL_SYNC_UNITS", "EXTERNAL_SYNC_UNIT_EXTRACTION_ERROR"),
+        ("START_EXTRACTING_DATA", "DATA_EXTRACTION_ERROR"),
+    ] {
         let answer = driver.send(driver.event(event, "INITIAL")).await.unwrap();
         assert_eq!(event_type(&answer), expected);
         let text = answer.to_string();

@@ -18,24 +18,13 @@ pub async fn start(opts: GraphSimOptions) -> (GraphSim, reqwest::Client) {
 }
 
 pub fn small(users: usize) -> GraphSimOptions {
-    GraphSimOptions {
-        users,
-        ..Default::default()
-    }
+    GraphSimOptions { users, ..Default::default() }
 }
 
-pub async fn token_for(
-    client: &reqwest::Client,
-    sim: &GraphSim,
-    id: &str,
-    secret: &str,
-) -> reqwest::Response {
+pub async fn token_for(client: &reqwest::Client, sim: &GraphSim, id: &str, secret: &str) -> reqwest::Response {
     let info = sim.info();
     client
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            info.authority_host, info.tenant_id
-        ))
+        .post(format!("{}/{}/oauth2/v2.0/token", info.authority_host, info.tenant_id))
         .form(&[
             ("client_id", id),
             ("client_secret", secret),
@@ -52,17 +41,10 @@ pub async fn token(client: &reqwest::Client, sim: &GraphSim) -> String {
     let r = token_for(client, sim, &info.client_id, &info.client_secret).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.expect("json");
-    v["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_string()
+    v["access_token"].as_str().expect("access_token").to_string()
 }
 
-pub async fn get(
-    client: &reqwest::Client,
-    tok: &str,
-    url: &str,
-) -> (u16, reqwest::header::HeaderMap, Value) {
+pub async fn get(client: &reqwest::Client, tok: &str, url: &str) -> (u16, reqwest::header::HeaderMap, Value) {
     let r = client.get(url).bearer_auth(tok).send().await.expect("GET");
     let status = r.status().as_u16();
     let headers = r.headers().clone();
@@ -99,19 +81,12 @@ pub async fn delta_round(client: &reqwest::Client, tok: &str, first_url: &str) -
         match (next, delta) {
             (Some(n), None) => {
                 assert!(n.contains("$skiptoken="), "{n}");
-                assert!(
-                    !n.contains("$select"),
-                    "select must not be re-appended: {n}"
-                );
+                assert!(!n.contains("$select"), "select must not be re-appended: {n}");
                 url = n.to_string();
             }
             (None, Some(d)) => {
                 assert!(d.contains("$deltatoken="), "{d}");
-                return Round {
-                    entries,
-                    page_sizes,
-                    delta_link: d.to_string(),
-                };
+                return Round { entries, page_sizes, delta_link: d.to_string() };
             }
             other => panic!("page must carry exactly one link, got {other:?}"),
         }
@@ -145,11 +120,6 @@ pub fn truth_deleted(truth: &Value) -> BTreeMap<String, String> {
         .as_array()
         .expect("deleted.users")
         .iter()
-        .map(|u| {
-            (
-                u["id"].as_str().expect("id").to_string(),
-                u["reason"].as_str().expect("reason").to_string(),
-            )
-        })
+        .map(|u| (u["id"].as_str().expect("id").to_string(), u["reason"].as_str().expect("reason").to_string()))
         .collect()
 }

@@ -9,35 +9,15 @@ use helpers::*;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
-async fn check(
-    users: usize,
-    page_min: usize,
-    span: usize,
-    seed: u64,
-    spec: MutationSpec,
-    spec2: MutationSpec,
-) {
-    let opts = GraphSimOptions {
-        users,
-        seed,
-        page_min,
-        page_max: page_min + span,
-        ..Default::default()
-    };
+async fn check(users: usize, page_min: usize, span: usize, seed: u64, spec: MutationSpec, spec2: MutationSpec) {
+    let opts = GraphSimOptions { users, seed, page_min, page_max: page_min + span, ..Default::default() };
     let (sim, client) = start(opts).await;
     let tok = token(&client, &sim).await;
     let g = sim.info().graph_url;
     let sel = select_all(&sim);
-    let round = delta_round(
-        &client,
-        &tok,
-        &format!("{g}/v1.0/users/delta?$select={sel}"),
-    )
-    .await;
+    let round = delta_round(&client, &tok, &format!("{g}/v1.0/users/delta?$select={sel}")).await;
     let n = round.page_sizes.len();
-    assert!(round.page_sizes[..n - 1]
-        .iter()
-        .all(|s| (page_min..=page_min + span).contains(s)));
+    assert!(round.page_sizes[..n - 1].iter().all(|s| (page_min..=page_min + span).contains(s)));
     let mut replica = BTreeMap::new();
     apply(&mut replica, &round.entries);
     assert_eq!(replica, truth_users(&sim.truth()));
@@ -59,24 +39,16 @@ async fn check(
 }
 
 fn spec() -> impl Strategy<Value = MutationSpec> {
-    (
-        0..25usize,
-        0..25usize,
-        0..25usize,
-        0..10usize,
-        0..15usize,
-        any::<u64>(),
+    (0..25usize, 0..25usize, 0..25usize, 0..10usize, 0..15usize, any::<u64>()).prop_map(
+        |(create, update, soft_delete, restore, hard_delete, seed)| MutationSpec {
+            create,
+            update,
+            soft_delete,
+            restore,
+            hard_delete,
+            seed,
+        },
     )
-        .prop_map(
-            |(create, update, soft_delete, restore, hard_delete, seed)| MutationSpec {
-                create,
-                update,
-                soft_delete,
-                restore,
-                hard_delete,
-                seed,
-            },
-        )
 }
 
 proptest! {

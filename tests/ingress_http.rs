@@ -57,11 +57,7 @@ impl Recorder {
             shutdown_notify: Notify::new(),
             panic_on: panic_on.map(str::to_owned),
         });
-        Probe {
-            rec,
-            started,
-            finished,
-        }
+        Probe { rec, started, finished }
     }
 
     fn calls(&self) -> Vec<Value> {
@@ -81,9 +77,7 @@ impl EventHandler for Recorder {
         }
         self.current.fetch_sub(1, Ordering::SeqCst);
         let _ = self.finished_tx.send(event.clone());
-        if self.panic_on.is_some()
-            && event.get("name").and_then(Value::as_str) == self.panic_on.as_deref()
-        {
+        if self.panic_on.is_some() && event.get("name").and_then(Value::as_str) == self.panic_on.as_deref() {
             panic!("test handler panics on purpose");
         }
     }
@@ -122,11 +116,7 @@ struct Server {
 }
 
 fn opts() -> IngressOptions {
-    IngressOptions {
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        token: Some(TOKEN.to_owned()),
-        ..Default::default()
-    }
+    IngressOptions { listen: "127.0.0.1:0".parse().expect("addr"), token: Some(TOKEN.to_owned()), ..Default::default() }
 }
 
 async fn start(opts: IngressOptions, handler: Arc<Recorder>) -> Server {
@@ -137,13 +127,7 @@ async fn start(opts: IngressOptions, handler: Arc<Recorder>) -> Server {
     let run = tokio::spawn(ingress.run(async move {
         let _ = stopped.await;
     }));
-    Server {
-        base: format!("http://{addr}"),
-        addr,
-        metrics,
-        stop: Some(stop),
-        run,
-    }
+    Server { base: format!("http://{addr}"), addr, metrics, stop: Some(stop), run }
 }
 
 impl Server {
@@ -158,11 +142,7 @@ impl Server {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
+    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("client")
 }
 
 fn event(name: &str, request_id: Option<&str>) -> Value {
@@ -179,12 +159,7 @@ fn event(name: &str, request_id: Option<&str>) -> Value {
 }
 
 async fn post(c: &reqwest::Client, url: &str, body: &Value) -> reqwest::Response {
-    c.post(url)
-        .bearer_auth(TOKEN)
-        .json(body)
-        .send()
-        .await
-        .expect("request")
+    c.post(url).bearer_auth(TOKEN).json(body).send().await.expect("request")
 }
 
 /// A raw HTTP/1.1 exchange: writes `head` (and `body`), returns (status, raw response text).
@@ -198,11 +173,7 @@ async fn raw(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String) {
         .expect("server should answer and close without waiting for the body")
         .expect("read");
     let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     (status, text)
 }
 
@@ -220,8 +191,7 @@ async fn wait_metric(metrics: &Metrics, name: &str, labels: &[(&str, &str)], wan
 }
 
 fn metric_value(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    text.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 // ------------------------------------------------------------------------------------------
@@ -234,29 +204,13 @@ async fn auth_is_required_and_checked() {
     let server = start(opts(), probe.rec.clone()).await;
     let c = client();
     for path in ["/handle/async", "/handle/sync"] {
-        let r = c
-            .post(server.url(path))
-            .json(&event("a", None))
-            .send()
-            .await
-            .expect("req");
+        let r = c.post(server.url(path)).json(&event("a", None)).send().await.expect("req");
         assert_eq!(r.status(), 401);
-        assert_eq!(
-            r.headers()
-                .get("www-authenticate")
-                .and_then(|v| v.to_str().ok()),
-            Some("Bearer")
-        );
+        assert_eq!(r.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));
         let body: Value = r.json().await.expect("json error body");
         assert_eq!(body["error"], "unauthorized");
 
-        let r = c
-            .post(server.url(path))
-            .bearer_auth("wrong-token")
-            .json(&event("a", None))
-            .send()
-            .await
-            .expect("req");
+        let r = c.post(server.url(path)).bearer_auth("wrong-token").json(&event("a", None)).send().await.expect("req");
         assert_eq!(r.status(), 401);
         let r = c
             .post(server.url(path))
@@ -282,14 +236,7 @@ async fn auth_is_required_and_checked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn body_limit_is_enforced() {
     let probe = Recorder::probe(None);
-    let server = start(
-        IngressOptions {
-            max_body_bytes: 64,
-            ..opts()
-        },
-        probe.rec.clone(),
-    )
-    .await;
+    let server = start(IngressOptions { max_body_bytes: 64, ..opts() }, probe.rec.clone()).await;
 
     // Declared length above the limit: 413 at once, without waiting for the body.
     let head = format!(
@@ -331,30 +278,14 @@ async fn content_type_and_json_are_validated() {
     let c = client();
     let url = server.url("/handle/async");
 
-    let r = c
-        .post(&url)
-        .bearer_auth(TOKEN)
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .expect("req");
+    let r = c.post(&url).bearer_auth(TOKEN).header("content-type", "text/plain").body("{}").send().await.expect("req");
     assert_eq!(r.status(), 415);
-    let r = c
-        .post(&url)
-        .bearer_auth(TOKEN)
-        .body("{}")
-        .send()
-        .await
-        .expect("req");
+    let r = c.post(&url).bearer_auth(TOKEN).body("{}").send().await.expect("req");
     assert_eq!(r.status(), 415, "missing content type");
 
-    for (body, needle) in [
-        ("{not json", "not valid JSON"),
-        ("42", "a number"),
-        ("[{}, \"x\"]", "element 1"),
-        ("null", "null"),
-    ] {
+    for (body, needle) in
+        [("{not json", "not valid JSON"), ("42", "a number"), ("[{}, \"x\"]", "element 1"), ("null", "null")]
+    {
         let r = c
             .post(&url)
             .bearer_auth(TOKEN)
@@ -370,12 +301,7 @@ async fn content_type_and_json_are_validated() {
     }
 
     // /handle/sync takes exactly one event.
-    let r = post(
-        &c,
-        &server.url("/handle/sync"),
-        &json!([event("a", None), event("b", None)]),
-    )
-    .await;
+    let r = post(&c, &server.url("/handle/sync"), &json!([event("a", None), event("b", None)])).await;
     assert_eq!(r.status(), 400);
 
     // Wrong method and unknown route.
@@ -392,11 +318,7 @@ async fn async_accepts_an_array_and_runs_every_event() {
     let mut probe = Recorder::probe(None);
     let server = start(opts(), probe.rec.clone()).await;
     let c = client();
-    let batch = json!([
-        event("a", Some("r-a")),
-        event("b", Some("r-b")),
-        event("c", None)
-    ]);
+    let batch = json!([event("a", Some("r-a")), event("b", Some("r-b")), event("c", None)]);
     let r = post(&c, &server.url("/handle/async"), &batch).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
@@ -432,15 +354,9 @@ async fn sync_answers_when_the_handler_is_done() {
     let req = tokio::spawn(async move { post(&c, &url, &json!([event("s", Some("r-s"))])).await });
 
     probe.next_started().await;
-    assert!(
-        !req.is_finished(),
-        "the sync answer must wait for the handler"
-    );
+    assert!(!req.is_finished(), "the sync answer must wait for the handler");
     gate.add_permits(1);
-    let r = tokio::time::timeout(SOON, req)
-        .await
-        .expect("answer after completion")
-        .expect("task");
+    let r = tokio::time::timeout(SOON, req).await.expect("answer after completion").expect("task");
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body, json!({"status": "done"}));
@@ -463,29 +379,14 @@ async fn probes_and_metrics() {
     assert_eq!(r.status(), 200);
     probe.next_finished().await;
     // The invocation counter is bumped just after the handler returns; wait for it.
-    wait_metric(
-        &server.metrics,
-        "entra_airsync_invocations_total",
-        &[("outcome", "completed")],
-        1.0,
-    )
-    .await;
+    wait_metric(&server.metrics, "entra_airsync_invocations_total", &[("outcome", "completed")], 1.0).await;
 
     // Other modules can add their own series to the same registry.
-    server.metrics.incr(
-        "entra_airsync_records_total",
-        &[("record_type", "users")],
-        7,
-    );
+    server.metrics.incr("entra_airsync_records_total", &[("record_type", "users")], 7);
 
     let r = c.get(server.url("/metrics")).send().await.expect("req");
     assert_eq!(r.status(), 200);
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(ct.starts_with("text/plain"), "{ct}");
     let text = r.text().await.expect("text");
     for needle in [
@@ -496,53 +397,23 @@ async fn probes_and_metrics() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
-    assert_eq!(
-        metric_value(
-            &text,
-            "entra_airsync_invocations_total{outcome=\"completed\"}"
-        ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        metric_value(&text, "entra_airsync_invocations_in_flight"),
-        Some(0.0)
-    );
+    assert_eq!(metric_value(&text, "entra_airsync_invocations_total{outcome=\"completed\"}"), Some(1.0), "{text}");
+    assert_eq!(metric_value(&text, "entra_airsync_invocations_in_flight"), Some(0.0));
     assert_eq!(metric_value(&text, "entra_airsync_queue_depth"), Some(0.0));
     assert_eq!(
-        metric_value(
-            &text,
-            "entra_airsync_http_requests_total{route=\"/handle/async\",status=\"200\"}"
-        ),
+        metric_value(&text, "entra_airsync_http_requests_total{route=\"/handle/async\",status=\"200\"}"),
         Some(1.0),
         "{text}"
     );
-    assert_eq!(
-        metric_value(
-            &text,
-            "entra_airsync_http_requests_total{route=\"/healthz\",status=\"200\"}"
-        ),
-        Some(1.0)
-    );
-    assert_eq!(
-        metric_value(&text, "entra_airsync_records_total{record_type=\"users\"}"),
-        Some(7.0)
-    );
+    assert_eq!(metric_value(&text, "entra_airsync_http_requests_total{route=\"/healthz\",status=\"200\"}"), Some(1.0));
+    assert_eq!(metric_value(&text, "entra_airsync_records_total{record_type=\"users\"}"), Some(7.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrency_is_bounded_and_the_queue_is_finite() {
     let gate = Arc::new(Semaphore::new(0));
     let mut probe = Recorder::probe(Some(gate.clone()));
-    let server = start(
-        IngressOptions {
-            max_concurrency: 2,
-            max_queue: 3,
-            ..opts()
-        },
-        probe.rec.clone(),
-    )
-    .await;
+    let server = start(IngressOptions { max_concurrency: 2, max_queue: 3, ..opts() }, probe.rec.clone()).await;
     let c = client();
     let batch: Vec<Value> = (0..5).map(|i| event(&format!("e{i}"), None)).collect();
     let r = post(&c, &server.url("/handle/async"), &json!(batch)).await;
@@ -551,24 +422,9 @@ async fn concurrency_is_bounded_and_the_queue_is_finite() {
     probe.next_started().await;
     probe.next_started().await;
     // Two running, three waiting: the pool is full.
-    let text = c
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("req")
-        .text()
-        .await
-        .expect("text");
-    assert_eq!(
-        metric_value(&text, "entra_airsync_invocations_in_flight"),
-        Some(2.0),
-        "{text}"
-    );
-    assert_eq!(
-        metric_value(&text, "entra_airsync_queue_depth"),
-        Some(3.0),
-        "{text}"
-    );
+    let text = c.get(server.url("/metrics")).send().await.expect("req").text().await.expect("text");
+    assert_eq!(metric_value(&text, "entra_airsync_invocations_in_flight"), Some(2.0), "{text}");
+    assert_eq!(metric_value(&text, "entra_airsync_queue_depth"), Some(3.0), "{text}");
     let r = post(&c, &server.url("/handle/async"), &json!([event("x", None)])).await;
     assert_eq!(r.status(), 503);
     assert!(r.headers().get("retry-after").is_some());
@@ -614,46 +470,27 @@ async fn duplicate_request_id_is_not_run_twice_concurrently() {
     // A sync duplicate waits for the original and says so.
     let c2 = c.clone();
     let sync_url = server.url("/handle/sync");
-    let dup_sync =
-        tokio::spawn(async move { post(&c2, &sync_url, &event("sync-dup", Some("req-1"))).await });
+    let dup_sync = tokio::spawn(async move { post(&c2, &sync_url, &event("sync-dup", Some("req-1"))).await });
 
     probe.next_started().await; // req-2
                                 // Release only once the sync duplicate has been admitted as a duplicate.
-    wait_metric(
-        &server.metrics,
-        "entra_airsync_duplicate_events_total",
-        &[],
-        3.0,
-    )
-    .await;
+    wait_metric(&server.metrics, "entra_airsync_duplicate_events_total", &[], 3.0).await;
     gate.add_permits(2);
     probe.next_finished().await;
     probe.next_finished().await;
-    let r = tokio::time::timeout(SOON, dup_sync)
-        .await
-        .expect("sync duplicate answers")
-        .expect("task");
+    let r = tokio::time::timeout(SOON, dup_sync).await.expect("sync duplicate answers").expect("task");
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body, json!({"status": "done", "duplicate": true}));
 
-    let names: Vec<String> = probe
-        .rec
-        .calls()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap_or_default().to_owned())
-        .collect();
+    let names: Vec<String> =
+        probe.rec.calls().iter().map(|e| e["name"].as_str().unwrap_or_default().to_owned()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"first".to_owned()) && names.contains(&"meta".to_owned()));
 
     // Once finished, the same id may run again (dedup is only against running/queued work).
     gate.add_permits(1);
-    let r = post(
-        &c,
-        &server.url("/handle/sync"),
-        &event("later", Some("req-1")),
-    )
-    .await;
+    let r = post(&c, &server.url("/handle/sync"), &event("later", Some("req-1"))).await;
     let body: Value = r.json().await.expect("json");
     assert_eq!(body, json!({"status": "done"}));
     assert_eq!(probe.rec.calls().len(), 3);
@@ -663,28 +500,18 @@ async fn duplicate_request_id_is_not_run_twice_concurrently() {
 async fn graceful_shutdown_drains_in_flight_work() {
     let gate = Arc::new(Semaphore::new(0));
     let mut probe = Recorder::probe(Some(gate.clone()));
-    let mut server = start(
-        IngressOptions {
-            max_concurrency: 1,
-            ..opts()
-        },
-        probe.rec.clone(),
-    )
-    .await;
+    let mut server = start(IngressOptions { max_concurrency: 1, ..opts() }, probe.rec.clone()).await;
     let c = client();
     let url = server.url("/handle/sync");
     let c2 = c.clone();
-    let in_flight =
-        tokio::spawn(async move { post(&c2, &url, &event("long", Some("r-long"))).await });
+    let in_flight = tokio::spawn(async move { post(&c2, &url, &event("long", Some("r-long"))).await });
     probe.next_started().await;
     // One more accepted but queued behind it: it must still run (nothing is lost).
     let r = post(&c, &server.url("/handle/async"), &event("queued", None)).await;
     assert_eq!(r.status(), 200);
 
     server.shutdown();
-    tokio::time::timeout(SOON, probe.rec.shutdown_notify.notified())
-        .await
-        .expect("begin_shutdown is called");
+    tokio::time::timeout(SOON, probe.rec.shutdown_notify.notified()).await.expect("begin_shutdown is called");
     assert!(probe.rec.shutdown_called.load(Ordering::SeqCst));
 
     // Draining: not ready, still alive, new invocations refused, run() still waiting.
@@ -699,22 +526,12 @@ async fn graceful_shutdown_drains_in_flight_work() {
     assert!(!in_flight.is_finished());
 
     gate.add_permits(2);
-    let r = tokio::time::timeout(SOON, in_flight)
-        .await
-        .expect("in-flight sync answers")
-        .expect("task");
+    let r = tokio::time::timeout(SOON, in_flight).await.expect("in-flight sync answers").expect("task");
     assert_eq!(r.status(), 200);
-    let result = tokio::time::timeout(SOON, &mut server.run)
-        .await
-        .expect("run returns after the drain")
-        .expect("task");
+    let result = tokio::time::timeout(SOON, &mut server.run).await.expect("run returns after the drain").expect("task");
     assert!(result.is_ok(), "{result:?}");
-    let names: Vec<String> = probe
-        .rec
-        .calls()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap_or_default().to_owned())
-        .collect();
+    let names: Vec<String> =
+        probe.rec.calls().iter().map(|e| e["name"].as_str().unwrap_or_default().to_owned()).collect();
     assert_eq!(names, ["long", "queued"]);
     probe.next_finished().await;
     probe.next_finished().await;
@@ -727,31 +544,15 @@ async fn graceful_shutdown_drains_in_flight_work() {
 async fn shutdown_wait_is_bounded() {
     let gate = Arc::new(Semaphore::new(0)); // never opened
     let mut probe = Recorder::probe(Some(gate));
-    let mut server = start(
-        IngressOptions {
-            shutdown_timeout: Duration::from_millis(200),
-            ..opts()
-        },
-        probe.rec.clone(),
-    )
-    .await;
-    let r = post(
-        &client(),
-        &server.url("/handle/async"),
-        &event("stuck", None),
-    )
-    .await;
+    let mut server =
+        start(IngressOptions { shutdown_timeout: Duration::from_millis(200), ..opts() }, probe.rec.clone()).await;
+    let r = post(&client(), &server.url("/handle/async"), &event("stuck", None)).await;
     assert_eq!(r.status(), 200);
     probe.next_started().await;
     server.shutdown();
-    let result = tokio::time::timeout(SOON, &mut server.run)
-        .await
-        .expect("run returns after shutdown_timeout")
-        .expect("task");
-    assert!(
-        matches!(result, Err(IngressError::ShutdownTimedOut { pending: 1 })),
-        "{result:?}"
-    );
+    let result =
+        tokio::time::timeout(SOON, &mut server.run).await.expect("run returns after shutdown_timeout").expect("task");
+    assert!(matches!(result, Err(IngressError::ShutdownTimedOut { pending: 1 })), "{result:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -759,41 +560,21 @@ async fn handler_panic_is_contained() {
     let probe = Recorder::with_panic(None, Some("boom"));
     let server = start(opts(), probe.rec.clone()).await;
     let c = client();
-    let r = post(
-        &c,
-        &server.url("/handle/sync"),
-        &event("boom", Some("r-boom")),
-    )
-    .await;
+    let r = post(&c, &server.url("/handle/sync"), &event("boom", Some("r-boom"))).await;
     assert_eq!(r.status(), 500);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["status"], "failed");
     // The slot and the request id were released: the same id runs again.
-    let r = post(
-        &c,
-        &server.url("/handle/sync"),
-        &event("fine", Some("r-boom")),
-    )
-    .await;
+    let r = post(&c, &server.url("/handle/sync"), &event("fine", Some("r-boom"))).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        server.metrics.get(
-            "entra_airsync_invocations_total",
-            &[("outcome", "panicked")]
-        ),
-        Some(1.0)
-    );
+    assert_eq!(server.metrics.get("entra_airsync_invocations_total", &[("outcome", "panicked")]), Some(1.0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bind_refuses_unsafe_configurations() {
     let handler: Arc<dyn EventHandler> = Recorder::probe(None).rec;
     let r = Ingress::bind(
-        IngressOptions {
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            token: None,
-            ..Default::default()
-        },
+        IngressOptions { listen: "127.0.0.1:0".parse().expect("addr"), token: None, ..Default::default() },
         handler.clone(),
     )
     .await;
@@ -809,27 +590,11 @@ async fn bind_refuses_unsafe_configurations() {
     )
     .await;
     assert!(matches!(r, Err(IngressError::InsecureNotLoopback(_))));
-    let r = Ingress::bind(
-        IngressOptions {
-            max_concurrency: 0,
-            ..opts()
-        },
-        handler.clone(),
-    )
-    .await;
+    let r = Ingress::bind(IngressOptions { max_concurrency: 0, ..opts() }, handler.clone()).await;
     assert!(matches!(r, Err(IngressError::InvalidOptions(_))));
     // Binding an address in use is a Bind error.
-    let taken = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let r = Ingress::bind(
-        IngressOptions {
-            listen: taken.local_addr().expect("addr"),
-            ..opts()
-        },
-        handler,
-    )
-    .await;
+    let taken = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let r = Ingress::bind(IngressOptions { listen: taken.local_addr().expect("addr"), ..opts() }, handler).await;
     assert!(matches!(r, Err(IngressError::Bind(_))));
 }
 
@@ -846,12 +611,7 @@ async fn insecure_mode_on_loopback_serves_without_auth() {
         probe.rec.clone(),
     )
     .await;
-    let r = client()
-        .post(server.url("/handle/sync"))
-        .json(&event("open", None))
-        .send()
-        .await
-        .expect("req");
+    let r = client().post(server.url("/handle/sync")).json(&event("open", None)).send().await.expect("req");
     assert_eq!(r.status(), 200);
     probe.next_finished().await;
 }

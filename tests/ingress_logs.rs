@@ -17,10 +17,7 @@ struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -67,36 +64,17 @@ async fn logs_never_contain_the_token_or_the_body() {
         let _ = stopped.await;
     }));
 
-    let c = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
+    let c = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("client");
     let event = json!({
         "context": {"secrets": {"service_account_token": BODY_SECRET}},
         "payload": {"connection_data": {"key": BODY_SECRET}, "event_context": {"request_id": "r1"}},
     });
     let url = format!("{base}/handle/async");
-    let ok = c
-        .post(&url)
-        .bearer_auth(TOKEN)
-        .json(&event)
-        .send()
-        .await
-        .expect("req");
+    let ok = c.post(&url).bearer_auth(TOKEN).json(&event).send().await.expect("req");
     assert_eq!(ok.status(), 200);
-    let seen = tokio::time::timeout(Duration::from_secs(20), rx.recv())
-        .await
-        .expect("handled")
-        .expect("open");
+    let seen = tokio::time::timeout(Duration::from_secs(20), rx.recv()).await.expect("handled").expect("open");
     assert_eq!(seen, event);
-    let wrong = c
-        .post(&url)
-        .bearer_auth(format!("{TOKEN}x"))
-        .json(&event)
-        .send()
-        .await
-        .expect("req");
+    let wrong = c.post(&url).bearer_auth(format!("{TOKEN}x")).json(&event).send().await.expect("req");
     assert_eq!(wrong.status(), 401);
     let invalid = c
         .post(&url)
@@ -109,12 +87,7 @@ async fn logs_never_contain_the_token_or_the_body() {
     assert_eq!(invalid.status(), 400);
     let text = invalid.text().await.expect("text");
     assert!(!text.contains(BODY_SECRET), "error echoes the body: {text}");
-    let big = c
-        .post(&url)
-        .bearer_auth(TOKEN)
-        .json(&json!({"pad": BODY_SECRET.repeat(400)}))
-        .send()
-        .await;
+    let big = c.post(&url).bearer_auth(TOKEN).json(&json!({"pad": BODY_SECRET.repeat(400)})).send().await;
     if let Ok(big) = big {
         assert_eq!(big.status(), 413);
     }
@@ -126,14 +99,8 @@ async fn logs_never_contain_the_token_or_the_body() {
     if std::env::var_os("SHOW_LOGS").is_some() {
         eprintln!("{logs}");
     }
-    assert!(
-        logs.contains("http request"),
-        "requests are logged:\n{logs}"
-    );
+    assert!(logs.contains("http request"), "requests are logged:\n{logs}");
     assert!(logs.contains("status=401"), "{logs}");
     assert!(!logs.contains(TOKEN), "token leaked into logs:\n{logs}");
-    assert!(
-        !logs.contains(BODY_SECRET),
-        "body leaked into logs:\n{logs}"
-    );
+    assert!(!logs.contains(BODY_SECRET), "body leaked into logs:\n{logs}");
 }

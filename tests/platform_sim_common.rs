@@ -29,11 +29,7 @@ pub struct Knobs {
 }
 
 pub fn gz(lines: &[Value]) -> Vec<u8> {
-    let text = lines
-        .iter()
-        .map(Value::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n");
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(text.as_bytes()).unwrap();
     e.finish().unwrap()
@@ -84,17 +80,8 @@ pub async fn upload(
     for (k, v) in r["form_data"].as_object().unwrap() {
         form = form.text(k.clone(), v.as_str().unwrap().to_string());
     }
-    form = form.part(
-        "file",
-        reqwest::multipart::Part::bytes(raw).file_name(format!("{item_type}.jsonl.gz")),
-    );
-    let st = c
-        .post(r["upload_url"].as_str().unwrap())
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    form = form.part("file", reqwest::multipart::Part::bytes(raw).file_name(format!("{item_type}.jsonl.gz")));
+    let st = c.post(r["upload_url"].as_str().unwrap()).multipart(form).send().await.unwrap().status();
     assert!(st.is_success(), "upload status {st}");
     let id = r["artifact_id"].as_str().unwrap().to_string();
     if confirm {
@@ -119,20 +106,12 @@ pub async fn fake_worker(ev: Value, k: Arc<Knobs>) {
     let ctx = ev["payload"]["event_context"].clone();
     let incoming = to_new(s(&ev, "/payload/event_type"));
     let wdu = s(&ctx, "/worker_data_url").to_string();
-    let q = [
-        ("sync_unit", s(&ctx, "/sync_unit_id").to_string()),
-        ("request_id", s(&ctx, "/request_id_adaas").to_string()),
-    ];
+    let q =
+        [("sync_unit", s(&ctx, "/sync_unit_id").to_string()), ("request_id", s(&ctx, "/request_id_adaas").to_string())];
     let stateless = incoming == "START_EXTRACTING_EXTERNAL_SYNC_UNITS";
     let mut state = json!({});
     if !stateless {
-        let r = c
-            .get(format!("{wdu}.get"))
-            .query(&q)
-            .header("Authorization", &token)
-            .send()
-            .await
-            .unwrap();
+        let r = c.get(format!("{wdu}.get")).query(&q).header("Authorization", &token).send().await.unwrap();
         if r.status().as_u16() == 404 {
             c.post(format!("{wdu}.update"))
                 .query(&q)
@@ -158,9 +137,7 @@ pub async fn fake_worker(ev: Value, k: Arc<Knobs>) {
                 .await
                 .unwrap();
             let st = c
-                .post(format!(
-                    "{base}/internal/airdrop.recipe.initial-domain-mappings.install"
-                ))
+                .post(format!("{base}/internal/airdrop.recipe.initial-domain-mappings.install"))
                 .header("Authorization", &token)
                 .json(&json!({"external_system_type": "ADaaS",
                     "import_slug": si["snap_in"]["imports"][0]["name"],
@@ -192,10 +169,7 @@ pub async fn fake_worker(ev: Value, k: Arc<Knobs>) {
             }
         }
         "START_EXTRACTING_DATA" => {
-            let mut users = k
-                .users
-                .clone()
-                .unwrap_or_else(|| vec![user("u1", "Ann"), user("u2", "Bob")]);
+            let mut users = k.users.clone().unwrap_or_else(|| vec![user("u1", "Ann"), user("u2", "Bob")]);
             users.extend(k.deletions.iter().cloned());
             if k.bad_line {
                 users.push(json!({"id": 7, "created_date": "soon", "data": {}}));
@@ -210,23 +184,16 @@ pub async fn fake_worker(ev: Value, k: Arc<Knobs>) {
         }
         "CONTINUE_EXTRACTING_DATA" => {
             if k.delayed_once && k.delayed_done.fetch_add(1, Ordering::SeqCst) == 0 {
-                event_data["delay"] = if k.delayed_as_string {
-                    json!("3")
-                } else {
-                    json!(3)
-                };
+                event_data["delay"] = if k.delayed_as_string { json!("3") } else { json!(3) };
                 "DATA_EXTRACTION_DELAYED"
             } else {
                 if k.users.is_none() {
-                    artifacts
-                        .push(upload(&c, &ev, "users", gz(&[user("u3", "Cy")]), 1, true).await);
+                    artifacts.push(upload(&c, &ev, "users", gz(&[user("u3", "Cy")]), 1, true).await);
                 }
                 "DATA_EXTRACTION_DONE"
             }
         }
-        "START_EXTRACTING_ATTACHMENTS" | "CONTINUE_EXTRACTING_ATTACHMENTS" => {
-            "ATTACHMENT_EXTRACTION_DONE"
-        }
+        "START_EXTRACTING_ATTACHMENTS" | "CONTINUE_EXTRACTING_ATTACHMENTS" => "ATTACHMENT_EXTRACTION_DONE",
         _ => "UNKNOWN_EVENT_TYPE",
     };
     if !stateless && !k.skip_state_post {
@@ -252,14 +219,7 @@ pub async fn fake_worker(ev: Value, k: Arc<Knobs>) {
     for _ in 0..times {
         let mut req = c
             .post(s(&ctx, "/callback_url"))
-            .header(
-                "Authorization",
-                if k.bearer_on_callback {
-                    format!("Bearer {token}")
-                } else {
-                    token.clone()
-                },
-            )
+            .header("Authorization", if k.bearer_on_callback { format!("Bearer {token}") } else { token.clone() })
             .json(&body);
         if !k.skip_headers {
             req = req

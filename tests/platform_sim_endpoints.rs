@@ -10,9 +10,7 @@ use entra_airsync::sim::platform::{FaultRule, PlatformOptions, PlatformSim};
 use serde_json::{json, Value};
 
 async fn start() -> (PlatformSim, reqwest::Client, String, String) {
-    let p = PlatformSim::start(PlatformOptions::default())
-        .await
-        .unwrap();
+    let p = PlatformSim::start(PlatformOptions::default()).await.unwrap();
     let base = p.base_url();
     let tok = p.service_account_token();
     (p, reqwest::Client::new(), base, tok)
@@ -23,13 +21,7 @@ async fn state_404_then_update_then_get_round_trips() {
     let (p, c, base, tok) = start().await;
     let url = format!("{base}/internal/airdrop.external-worker");
     let q = [("sync_unit", "su-1"), ("request_id", "r-1")];
-    let r = c
-        .get(format!("{url}.get"))
-        .query(&q)
-        .header("Authorization", &tok)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(format!("{url}.get")).query(&q).header("Authorization", &tok).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 404);
     let text = r#"{"users":{"deltaLink":"x"},"snapInVersionId":"v1"}"#;
     let r = c
@@ -41,16 +33,8 @@ async fn state_404_then_update_then_get_round_trips() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let body: Value = c
-        .get(format!("{url}.get"))
-        .query(&q)
-        .header("Authorization", &tok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value =
+        c.get(format!("{url}.get")).query(&q).header("Authorization", &tok).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["state"].as_str(), Some(text));
     assert_eq!(p.state_text("su-1").as_deref(), Some(text));
     // Other sync units are separate.
@@ -69,25 +53,14 @@ async fn state_404_then_update_then_get_round_trips() {
         json!({"state": "not json"}),
         json!({"state": format!("{{\"a\":\"{}\"}}", "x".repeat(1_000_001))}),
     ] {
-        let r = c
-            .post(format!("{url}.update"))
-            .query(&q)
-            .header("Authorization", &tok)
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        let r =
+            c.post(format!("{url}.update")).query(&q).header("Authorization", &tok).json(&bad).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 400);
     }
     assert_eq!(p.state_text("su-1").as_deref(), Some(text));
     // Bearer on state → 401.
-    let r = c
-        .get(format!("{url}.get"))
-        .query(&q)
-        .header("Authorization", format!("Bearer {tok}"))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        c.get(format!("{url}.get")).query(&q).header("Authorization", format!("Bearer {tok}")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
     assert!(p.violations().iter().any(|v| v.contains("state.get: 401")));
     p.shutdown().await;
@@ -96,31 +69,18 @@ async fn state_404_then_update_then_get_round_trips() {
 #[tokio::test]
 async fn auth_and_unknown_routes() {
     let (p, c, base, tok) = start().await;
-    let r = c
-        .get(format!("{base}/nope"))
-        .header("Authorization", &tok)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(format!("{base}/nope")).header("Authorization", &tok).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 404);
     // Artifacts need Bearer; raw token is refused.
     let r = c
         .get(format!("{base}/internal/airdrop.artifacts.upload-url"))
-        .query(&[
-            ("request_id", "r"),
-            ("file_type", "application/x-gzip"),
-            ("file_name", "users.jsonl.gz"),
-        ])
+        .query(&[("request_id", "r"), ("file_type", "application/x-gzip"), ("file_name", "users.jsonl.gz")])
         .header("Authorization", &tok)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let r = c
-        .get(format!("{base}/internal/snap-ins.get?id=x"))
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(format!("{base}/internal/snap-ins.get?id=x")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let si: Value = c
         .get(format!("{base}/internal/snap-ins.get"))
@@ -147,21 +107,13 @@ async fn auth_and_unknown_routes() {
     assert!(bp["recipe_blueprint"]["id"].is_string());
     // IDM install: bad body → 400, good body → counted.
     let idm = format!("{base}/internal/airdrop.recipe.initial-domain-mappings.install");
-    let r = c
-        .post(&idm)
-        .header("Authorization", &tok)
-        .json(&json!({"import_slug": "x"}))
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(&idm).header("Authorization", &tok).json(&json!({"import_slug": "x"})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let r = c
         .post(&idm)
         .header("Authorization", &tok)
-        .json(
-            &json!({"external_system_type": "ADaaS", "import_slug": "entra-airsync-import",
-                      "snap_in_slug": "entra-airsync", "record_type_mappings": {}}),
-        )
+        .json(&json!({"external_system_type": "ADaaS", "import_slug": "entra-airsync-import",
+                      "snap_in_slug": "entra-airsync", "record_type_mappings": {}}))
         .send()
         .await
         .unwrap();
@@ -183,64 +135,33 @@ async fn fault_injection_fails_exactly_n_times() {
     let url = format!("{base}/internal/airdrop.external-worker.get?sync_unit=s&request_id=r");
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        let r = c
-            .get(&url)
-            .header("Authorization", &tok)
-            .send()
-            .await
-            .unwrap();
+        let r = c.get(&url).header("Authorization", &tok).send().await.unwrap();
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, vec![500, 500, 404]);
     let si = format!("{base}/internal/snap-ins.get?id=x");
-    let r = c
-        .get(&si)
-        .header("Authorization", &tok)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(&si).header("Authorization", &tok).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 429);
-    assert_eq!(
-        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
-        Some("2")
-    );
-    let r = c
-        .get(&si)
-        .header("Authorization", &tok)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(r.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("2"));
+    let r = c.get(&si).header("Authorization", &tok).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(p.route_counts()["state.get"], 3);
     // Delay-only rule, persistent until cleared.
     p.inject(FaultRule::delay("snap-ins.get", 300));
     let t = Instant::now();
-    let r = c
-        .get(&si)
-        .header("Authorization", &tok)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(&si).header("Authorization", &tok).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert!(t.elapsed() >= Duration::from_millis(300));
     p.clear_faults();
     let t = Instant::now();
-    c.get(&si)
-        .header("Authorization", &tok)
-        .send()
-        .await
-        .unwrap();
+    c.get(&si).header("Authorization", &tok).send().await.unwrap();
     assert!(t.elapsed() < Duration::from_millis(300));
     p.shutdown().await;
 }
 
 async fn upload_url(c: &reqwest::Client, base: &str, tok: &str, name: &str) -> Value {
     c.get(format!("{base}/internal/airdrop.artifacts.upload-url"))
-        .query(&[
-            ("request_id", "r"),
-            ("file_type", "application/x-gzip"),
-            ("file_name", name),
-        ])
+        .query(&[("request_id", "r"), ("file_type", "application/x-gzip"), ("file_name", name)])
         .header("Authorization", format!("Bearer {tok}"))
         .send()
         .await
@@ -250,12 +171,7 @@ async fn upload_url(c: &reqwest::Client, base: &str, tok: &str, name: &str) -> V
         .unwrap()
 }
 
-fn form(
-    fd: &Value,
-    skip: Option<&str>,
-    file_first: bool,
-    bytes: Vec<u8>,
-) -> reqwest::multipart::Form {
+fn form(fd: &Value, skip: Option<&str>, file_first: bool, bytes: Vec<u8>) -> reqwest::multipart::Form {
     let mut f = reqwest::multipart::Form::new();
     let file = reqwest::multipart::Part::bytes(bytes).file_name("users.jsonl.gz");
     let mut file = Some(file);
@@ -278,29 +194,16 @@ async fn artifact_flow_and_upload_checks() {
     let (p, c, base, tok) = start().await;
     let good = common::gz(&[common::user("u1", "Ann")]);
     let a = upload_url(&c, &base, &tok, "users.jsonl.gz").await;
-    assert!(a["artifact_id"]
-        .as_str()
-        .unwrap()
-        .starts_with("don:core:dvrv-us-1:devo/sim:artifact/"));
+    assert!(a["artifact_id"].as_str().unwrap().starts_with("don:core:dvrv-us-1:devo/sim:artifact/"));
     let fd = &a["form_data"];
     for k in ["key", "policy", "x-amz-signature"] {
         assert!(fd[k].is_string(), "{k}");
     }
     let up = a["upload_url"].as_str().unwrap();
     // Missing a form field → 403; file part first → 403.
-    let r = c
-        .post(up)
-        .multipart(form(fd, Some("policy"), false, good.clone()))
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(up).multipart(form(fd, Some("policy"), false, good.clone())).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 403);
-    let r = c
-        .post(up)
-        .multipart(form(fd, None, true, good.clone()))
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(up).multipart(form(fd, None, true, good.clone())).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 403);
     // Confirm before upload → 400.
     let confirm = format!("{base}/internal/airdrop.artifacts.confirm-upload");
@@ -313,12 +216,7 @@ async fn artifact_flow_and_upload_checks() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     // Good upload, confirm, download round trip.
-    let r = c
-        .post(up)
-        .multipart(form(fd, None, false, good.clone()))
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(up).multipart(form(fd, None, false, good.clone())).send().await.unwrap();
     assert!(r.status().is_success());
     let r = c
         .post(&confirm)
@@ -330,10 +228,7 @@ async fn artifact_flow_and_upload_checks() {
     assert_eq!(r.status().as_u16(), 200);
     let d: Value = c
         .get(format!("{base}/internal/airdrop.artifacts.download-url"))
-        .query(&[
-            ("request_id", "r"),
-            ("artifact_id", a["artifact_id"].as_str().unwrap()),
-        ])
+        .query(&[("request_id", "r"), ("artifact_id", a["artifact_id"].as_str().unwrap())])
         .header("Authorization", format!("Bearer {tok}"))
         .send()
         .await
@@ -341,14 +236,7 @@ async fn artifact_flow_and_upload_checks() {
         .json()
         .await
         .unwrap();
-    let bytes = c
-        .get(d["download_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = c.get(d["download_url"].as_str().unwrap()).send().await.unwrap().bytes().await.unwrap();
     assert_eq!(bytes.as_ref(), good.as_slice());
     // Not gzip → violation.
     let b = upload_url(&c, &base, &tok, "users.jsonl.gz").await;
@@ -360,10 +248,7 @@ async fn artifact_flow_and_upload_checks() {
         .unwrap();
     assert!(r.status().is_success());
     let v = p.violations();
-    assert!(
-        v.iter().any(|x| x.contains("form field policy missing")),
-        "{v:#?}"
-    );
+    assert!(v.iter().any(|x| x.contains("form field policy missing")), "{v:#?}");
     assert!(v.iter().any(|x| x.contains("not the last part")), "{v:#?}");
     assert!(v.iter().any(|x| x.contains("never uploaded")), "{v:#?}");
     assert!(v.iter().any(|x| x.contains("not valid gzip")), "{v:#?}");

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use entra_airsync::sim::platform::{
-    run_standalone, Connection, Driver, DriverOptions, HttpWorker, PlatformOptions, PlatformSim,
-    PlatformSimArgs, WorkerHandle,
+    run_standalone, Connection, Driver, DriverOptions, HttpWorker, PlatformOptions, PlatformSim, PlatformSimArgs,
+    WorkerHandle,
 };
 
 #[derive(Parser)]
@@ -41,41 +41,21 @@ async fn standalone_runs_both_modes_in_process() {
 
 #[tokio::test]
 async fn standalone_needs_a_worker() {
-    let cli = Cli::parse_from([
-        "x",
-        "--tenant",
-        "t1",
-        "--client-id",
-        "c",
-        "--client-secret",
-        "s",
-    ]);
+    let cli = Cli::parse_from(["x", "--tenant", "t1", "--client-id", "c", "--client-secret", "s"]);
     assert!(run_standalone(cli.args, None).await.is_err());
 }
 
 #[tokio::test]
 async fn unreachable_http_worker_is_reported() {
-    let p = PlatformSim::start(PlatformOptions::default())
-        .await
-        .unwrap();
+    let p = PlatformSim::start(PlatformOptions::default()).await.unwrap();
     let d = Driver::new(
         p.clone(),
-        Arc::new(HttpWorker {
-            url: "http://127.0.0.1:9".into(),
-            bearer_token: Some("t".into()),
-        }),
+        Arc::new(HttpWorker { url: "http://127.0.0.1:9".into(), bearer_token: Some("t".into()) }),
         Connection::entra("t", "c", "s"),
-        DriverOptions {
-            answer_timeout: Duration::from_secs(2),
-            ..DriverOptions::default()
-        },
+        DriverOptions { answer_timeout: Duration::from_secs(2), ..DriverOptions::default() },
     );
     let r = d.initial_import().await.unwrap();
     assert!(r.answers.is_empty());
-    assert!(
-        r.errors[0].contains("delivering START_EXTRACTING_EXTERNAL_SYNC_UNITS failed"),
-        "{:?}",
-        r.errors
-    );
+    assert!(r.errors[0].contains("delivering START_EXTRACTING_EXTERNAL_SYNC_UNITS failed"), "{:?}", r.errors);
     p.shutdown().await;
 }

@@ -33,9 +33,7 @@ pub trait ArtifactStore: Send + Sync {
 #[async_trait::async_trait]
 impl ArtifactStore for super::platform::Platform {
     async fn put(&self, item_type: &str, gzip_jsonl: bytes::Bytes, confirm: bool) -> Result<String, String> {
-        self.upload_artifact(&format!("{item_type}.jsonl.gz"), gzip_jsonl, confirm)
-            .await
-            .map_err(|e| e.to_string())
+        self.upload_artifact(&format!("{item_type}.jsonl.gz"), gzip_jsonl, confirm).await.map_err(|e| e.to_string())
     }
 }
 

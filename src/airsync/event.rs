@@ -108,7 +108,9 @@ impl Phase {
     pub fn answer(self, outcome: &Outcome) -> &'static str {
         use Phase::*;
         let (done, progress, delayed, error) = match self {
-            ExternalSyncUnits => ("EXTERNAL_SYNC_UNIT_EXTRACTION_DONE", None, None, "EXTERNAL_SYNC_UNIT_EXTRACTION_ERROR"),
+            ExternalSyncUnits => {
+                ("EXTERNAL_SYNC_UNIT_EXTRACTION_DONE", None, None, "EXTERNAL_SYNC_UNIT_EXTRACTION_ERROR")
+            }
             Metadata => ("METADATA_EXTRACTION_DONE", None, None, "METADATA_EXTRACTION_ERROR"),
             Data => (
                 "DATA_EXTRACTION_DONE",
@@ -123,13 +125,12 @@ impl Phase {
                 "ATTACHMENT_EXTRACTION_ERROR",
             ),
             DeleteState => ("EXTRACTOR_STATE_DELETION_DONE", None, None, "EXTRACTOR_STATE_DELETION_ERROR"),
-            DeleteAttachmentsState => (
-                "EXTRACTOR_ATTACHMENTS_STATE_DELETION_DONE",
-                None,
-                None,
-                "EXTRACTOR_ATTACHMENTS_STATE_DELETION_ERROR",
-            ),
-            LoadingData => ("DATA_LOADING_DONE", Some("DATA_LOADING_PROGRESS"), Some("DATA_LOADING_DELAYED"), "DATA_LOADING_ERROR"),
+            DeleteAttachmentsState => {
+                ("EXTRACTOR_ATTACHMENTS_STATE_DELETION_DONE", None, None, "EXTRACTOR_ATTACHMENTS_STATE_DELETION_ERROR")
+            }
+            LoadingData => {
+                ("DATA_LOADING_DONE", Some("DATA_LOADING_PROGRESS"), Some("DATA_LOADING_DELAYED"), "DATA_LOADING_ERROR")
+            }
             LoadingAttachments => (
                 "ATTACHMENT_LOADING_DONE",
                 Some("ATTACHMENT_LOADING_PROGRESS"),
@@ -137,12 +138,9 @@ impl Phase {
                 "ATTACHMENT_LOADING_ERROR",
             ),
             DeleteLoaderState => ("LOADER_STATE_DELETION_DONE", None, None, "LOADER_STATE_DELETION_ERROR"),
-            DeleteLoaderAttachmentState => (
-                "LOADER_ATTACHMENT_STATE_DELETION_DONE",
-                None,
-                None,
-                "LOADER_ATTACHMENT_STATE_DELETION_ERROR",
-            ),
+            DeleteLoaderAttachmentState => {
+                ("LOADER_ATTACHMENT_STATE_DELETION_DONE", None, None, "LOADER_ATTACHMENT_STATE_DELETION_ERROR")
+            }
         };
         match outcome {
             Outcome::Done => done,
@@ -155,7 +153,12 @@ impl Phase {
     pub fn is_extraction(self) -> bool {
         matches!(
             self,
-            Phase::ExternalSyncUnits | Phase::Metadata | Phase::Data | Phase::Attachments | Phase::DeleteState | Phase::DeleteAttachmentsState
+            Phase::ExternalSyncUnits
+                | Phase::Metadata
+                | Phase::Data
+                | Phase::Attachments
+                | Phase::DeleteState
+                | Phase::DeleteAttachmentsState
         )
     }
 
@@ -229,7 +232,11 @@ impl Event {
             kind: Incoming::parse(&raw_type),
             raw_type,
             service_account_token: token,
-            devrev_endpoint: exec.map(|e| text(e, "devrev_endpoint")).unwrap_or_default().trim_end_matches('/').to_string(),
+            devrev_endpoint: exec
+                .map(|e| text(e, "devrev_endpoint"))
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_string(),
             snap_in_id: text(context, "snap_in_id"),
             snap_in_version_id,
             tenant: connection.map(|c| text(c, "org_id")).unwrap_or_default(),
@@ -268,10 +275,9 @@ impl Event {
 
     /// Splits `client_id|client_secret` (the prior connector's keyring format).
     pub fn credentials(&self) -> Result<(String, String), String> {
-        let (id, secret) = self
-            .connection_key
-            .split_once('|')
-            .ok_or("the connection key is not `client_id|client_secret`: check the connection's Client ID and Client Secret")?;
+        let (id, secret) = self.connection_key.split_once('|').ok_or(
+            "the connection key is not `client_id|client_secret`: check the connection's Client ID and Client Secret",
+        )?;
         let (id, secret) = (id.trim(), secret.trim());
         if id.is_empty() || secret.is_empty() {
             return Err("the connection's Client ID or Client Secret is empty".into());

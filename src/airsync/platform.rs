@@ -29,7 +29,9 @@ pub enum PlatformError {
 impl PlatformError {
     fn retryable(&self) -> bool {
         match self {
-            PlatformError::Status { status, retry_after, .. } => *status >= 500 || (*status == 429 && retry_after.is_some()),
+            PlatformError::Status { status, retry_after, .. } => {
+                *status >= 500 || (*status == 429 && retry_after.is_some())
+            }
             PlatformError::Network { .. } => true,
             _ => false,
         }
@@ -164,7 +166,9 @@ impl Platform {
                 Some(wait) => Some(wait),
                 None => dur,
             })
-            .notify(|err, dur| tracing::warn!(%err, retry_in_ms = dur.as_millis() as u64, "platform call failed; retrying"))
+            .notify(
+                |err, dur| tracing::warn!(%err, retry_in_ms = dur.as_millis() as u64, "platform call failed; retrying"),
+            )
             .await
     }
 
@@ -176,9 +180,7 @@ impl Platform {
     pub async fn get_state(&self) -> Result<Option<String>, PlatformError> {
         let url = format!("{}.get", self.worker_data_url);
         let result = self
-            .send("state.get", || {
-                self.http.get(&url).query(&self.state_query()).header("Authorization", &self.token)
-            })
+            .send("state.get", || self.http.get(&url).query(&self.state_query()).header("Authorization", &self.token))
             .await;
         let response = match result {
             Err(PlatformError::Status { status: 404, .. }) => return Ok(None),
@@ -190,7 +192,9 @@ impl Platform {
             .map_err(|e| PlatformError::BadResponse { route: "state.get", message: e.without_url().to_string() })?;
         match body.get("state").and_then(Value::as_str) {
             Some(text) if !text.trim().is_empty() => Ok(Some(text.to_string())),
-            _ => Err(PlatformError::BadResponse { route: "state.get", message: "no state found in the response".into() }),
+            _ => {
+                Err(PlatformError::BadResponse { route: "state.get", message: "no state found in the response".into() })
+            }
         }
     }
 
@@ -207,20 +211,27 @@ impl Platform {
 
     /// Uploads one artifact through the three calls and returns its id. `confirm` is false only for
     /// external sync units (the sync does not exist yet when they are extracted).
-    pub async fn upload_artifact(&self, file_name: &str, bytes: bytes::Bytes, confirm: bool) -> Result<String, PlatformError> {
+    pub async fn upload_artifact(
+        &self,
+        file_name: &str,
+        bytes: bytes::Bytes,
+        confirm: bool,
+    ) -> Result<String, PlatformError> {
         let bearer = format!("Bearer {}", self.token);
         let url = format!("{}/internal/airdrop.artifacts.upload-url", self.devrev);
-        let query = [("request_id", self.request_id.as_str()), ("file_type", "application/x-gzip"), ("file_name", file_name)];
-        let response = self
-            .send("upload-url", || self.http.get(&url).query(&query).header("Authorization", &bearer))
-            .await?;
+        let query =
+            [("request_id", self.request_id.as_str()), ("file_type", "application/x-gzip"), ("file_name", file_name)];
+        let response =
+            self.send("upload-url", || self.http.get(&url).query(&query).header("Authorization", &bearer)).await?;
         let body: Value = response
             .json()
             .await
             .map_err(|e| PlatformError::BadResponse { route: "upload-url", message: e.without_url().to_string() })?;
         let bad = |message: &str| PlatformError::BadResponse { route: "upload-url", message: message.to_string() };
-        let artifact_id = body.get("artifact_id").and_then(Value::as_str).ok_or_else(|| bad("no artifact_id"))?.to_string();
-        let upload_url = body.get("upload_url").and_then(Value::as_str).ok_or_else(|| bad("no upload_url"))?.to_string();
+        let artifact_id =
+            body.get("artifact_id").and_then(Value::as_str).ok_or_else(|| bad("no artifact_id"))?.to_string();
+        let upload_url =
+            body.get("upload_url").and_then(Value::as_str).ok_or_else(|| bad("no upload_url"))?.to_string();
         let fields = form_fields(body.get("form_data"));
         let form = || {
             let mut form = reqwest::multipart::Form::new();
@@ -247,7 +258,9 @@ impl Platform {
     pub async fn install_idm(&self, snap_in_id: &str, idm: &Value) -> Result<(), PlatformError> {
         let url = format!("{}/internal/snap-ins.get", self.devrev);
         let response = self
-            .send("snap-ins.get", || self.http.get(&url).query(&[("id", snap_in_id)]).header("Authorization", &self.token))
+            .send("snap-ins.get", || {
+                self.http.get(&url).query(&[("id", snap_in_id)]).header("Authorization", &self.token)
+            })
             .await?;
         let body: Value = response
             .json()
@@ -261,8 +274,11 @@ impl Platform {
                 message: "the snap-in has no import name or version slug".into(),
             });
         };
-        let mut install = json!({ "external_system_type": "ADaaS", "import_slug": import_slug, "snap_in_slug": snap_in_slug });
-        if let (Some(target), Some(extra)) = (install.as_object_mut(), idm.get("additional_mappings").and_then(Value::as_object)) {
+        let mut install =
+            json!({ "external_system_type": "ADaaS", "import_slug": import_slug, "snap_in_slug": snap_in_slug });
+        if let (Some(target), Some(extra)) =
+            (install.as_object_mut(), idm.get("additional_mappings").and_then(Value::as_object))
+        {
             for (k, v) in extra {
                 target.insert(k.clone(), v.clone());
             }
@@ -298,10 +314,9 @@ fn form_fields(form: Option<&Value>) -> Vec<(String, String)> {
     };
     match form {
         Some(Value::Object(map)) => map.iter().map(|(k, v)| (k.clone(), as_text(v))).collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| Some((i.get("key")?.as_str()?.to_string(), as_text(i.get("value")?))))
-            .collect(),
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(|i| Some((i.get("key")?.as_str()?.to_string(), as_text(i.get("value")?)))).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -317,7 +332,10 @@ mod tests {
 
     #[test]
     fn form_data_in_every_shape() {
-        assert_eq!(form_fields(Some(&json!({"key": "a", "n": 1}))), vec![("key".into(), "a".into()), ("n".into(), "1".into())]);
+        assert_eq!(
+            form_fields(Some(&json!({"key": "a", "n": 1}))),
+            vec![("key".into(), "a".into()), ("n".into(), "1".into())]
+        );
         assert!(form_fields(Some(&json!([]))).is_empty());
         assert_eq!(form_fields(Some(&json!([{"key": "policy", "value": "p"}]))), vec![("policy".into(), "p".into())]);
     }

@@ -39,6 +39,8 @@ struct Answer {
     phase: Option<Phase>,
     context: Mutex<Map<String, Value>>,
     sent: AtomicBool,
+    /// What became of the answer: the event type delivered, or why not.
+    delivered: Mutex<Option<Result<String, String>>>,
 }
 
 impl Answer {
@@ -51,18 +53,34 @@ impl Answer {
             tracing::warn!("a second answer in the same invocation was ignored");
             return;
         }
+        let delivered = self.deliver(outcome, artifacts).await;
+        *self.delivered.lock().unwrap_or_else(|p| p.into_inner()) = Some(delivered);
+    }
+
+    async fn deliver(&self, outcome: Outcome, artifacts: Vec<Descriptor>) -> Result<String, String> {
         let context = self.context.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let body = answer_body(self.phase, &outcome, context, artifacts);
         let event_type = body["event_type"].as_str().unwrap_or_default().to_string();
         match self.platform.emit(&body).await {
-            Ok(()) => tracing::info!(%event_type, "answered"),
-            Err(e) => tracing::error!(%event_type, error = %e, "the answer could not be delivered"),
+            Ok(()) => {
+                tracing::info!(%event_type, "answered");
+                Ok(event_type)
+            }
+            Err(e) => {
+                tracing::error!(%event_type, error = %e, "the answer could not be delivered");
+                Err(format!("the answer {event_type} could not be delivered: {e}"))
+            }
         }
     }
 }
 
 /// The answer's JSON (protocol §4): new spelling, echoed context, artifacts on extraction events.
-pub fn answer_body(phase: Option<Phase>, outcome: &Outcome, context: Map<String, Value>, artifacts: Vec<Descriptor>) -> Value {
+pub fn answer_body(
+    phase: Option<Phase>,
+    outcome: &Outcome,
+    context: Map<String, Value>,
+    artifacts: Vec<Descriptor>,
+) -> Value {
     let event_type = phase.map_or("UNKNOWN_EVENT_TYPE", |p| p.answer(outcome));
     let mut data = Map::new();
     if phase.is_some_and(Phase::is_extraction) {
@@ -87,7 +105,9 @@ pub fn answer_body(phase: Option<Phase>, outcome: &Outcome, context: Map<String,
             meta.insert(meta_key.into(), v.clone());
         }
     }
-    if matches!(outcome, Outcome::Done | Outcome::Progress) && matches!(phase, Some(Phase::Data) | Some(Phase::Attachments)) {
+    if matches!(outcome, Outcome::Done | Outcome::Progress)
+        && matches!(phase, Some(Phase::Data) | Some(Phase::Attachments))
+    {
         if let Some(last) = artifacts.last() {
             meta.insert("item_type".into(), json!(last.item_type));
         }
@@ -111,20 +131,20 @@ impl Worker {
     }
 
     /// Processes one event to completion. Never panics; answers exactly once whenever the event says
-    /// where to answer.
-    pub async fn handle(&self, value: Value) {
+    /// where to answer. Returns the answer's event type once delivered, or why there is none.
+    pub async fn handle(&self, value: Value) -> Result<String, String> {
         let event = match Event::parse(&value) {
             Ok(event) => event,
             Err(e) => {
                 tracing::error!(error = %e, "event refused: it cannot be answered");
-                return;
+                return Err(e.to_string());
             }
         };
         let platform = match Platform::new(&self.cfg, self.http.clone(), &event) {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "event refused: its callback URL is not allowed");
-                return;
+                return Err(e.to_string());
             }
         };
         let answer = Arc::new(Answer {
@@ -132,10 +152,13 @@ impl Worker {
             phase: event.phase(),
             context: Mutex::new(event.event_context.clone()),
             sent: AtomicBool::new(false),
+            delivered: Mutex::new(None),
         });
         let span = tracing::info_span!("invocation", event_type = %event.raw_type,
             sync_unit = %event.context_str("sync_unit_id"), request_id = %event.context_str("request_id"));
-        self.guarded(event, answer).instrument(span).await;
+        self.guarded(event, answer.clone()).instrument(span).await;
+        let delivered = answer.delivered.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        delivered.unwrap_or_else(|| Err("no answer was sent".into()))
     }
 
     /// Runs the phase in its own task so that a panic or the hard timeout still ends in an answer.
@@ -150,7 +173,9 @@ impl Worker {
         let abort = task.abort_handle();
         let failure = match tokio::time::timeout(self.cfg.hard_timeout(), task).await {
             Ok(Ok(())) => None,
-            Ok(Err(join)) if join.is_panic() => Some("Worker exited without emitting event. Error: the worker panicked".to_string()),
+            Ok(Err(join)) if join.is_panic() => {
+                Some("Worker exited without emitting event. Error: the worker panicked".to_string())
+            }
             Ok(Err(_)) => Some("Worker exited without emitting event. Error: the invocation was cancelled".to_string()),
             Err(_) => {
                 abort.abort();
@@ -158,7 +183,8 @@ impl Worker {
             }
         };
         if !answer.sent() {
-            let message = failure.unwrap_or_else(|| "Worker exited without emitting event. Check the logs for more information.".into());
+            let message = failure
+                .unwrap_or_else(|| "Worker exited without emitting event. Check the logs for more information.".into());
             tracing::error!(%message, "answering ERROR from the guard");
             answer.send(Outcome::Error { message }, Vec::new()).await;
         }
@@ -167,7 +193,9 @@ impl Worker {
     async fn process(&self, event: Event, answer: Arc<Answer>, started: Instant) {
         let Some(kind) = event.kind else {
             tracing::warn!(event_type = %event.raw_type, "unknown event type");
-            return answer.send(Outcome::Error { message: format!("unknown event type {:?}", event.raw_type) }, Vec::new()).await;
+            return answer
+                .send(Outcome::Error { message: format!("unknown event type {:?}", event.raw_type) }, Vec::new())
+                .await;
         };
         let phase = kind.phase();
         let sink = Arc::new(ArtifactSink::new(Arc::new(answer.platform.clone()), self.cfg.batch_size));
@@ -198,7 +226,9 @@ impl Worker {
                 window::complete_run(&ctx, &mut state);
                 Outcome::Done
             }
-            _ => Outcome::Error { message: "this connector only extracts (Entra ID → DevRev); loading is not supported".into() },
+            _ => Outcome::Error {
+                message: "this connector only extracts (Entra ID → DevRev); loading is not supported".into(),
+            },
         };
         let outcome = flush(&sink, outcome).await;
         let outcome = match answer.platform.put_state(&state.to_text()).await {
@@ -212,14 +242,19 @@ impl Worker {
     async fn load_state(&self, event: &Event, answer: &Answer, kind: Incoming) -> Result<WorkerState, String> {
         event.check_stateful()?;
         answer.platform.check_urls(&self.cfg).map_err(|e| e.to_string())?;
-        let mut state = match answer.platform.get_state().await.map_err(|e| format!("the state could not be read: {e}"))? {
-            Some(text) => WorkerState::parse(&text)?,
-            None => {
-                let state = WorkerState::initial();
-                answer.platform.put_state(&state.to_text()).await.map_err(|e| format!("the state could not be initialised: {e}"))?;
-                state
-            }
-        };
+        let mut state =
+            match answer.platform.get_state().await.map_err(|e| format!("the state could not be read: {e}"))? {
+                Some(text) => WorkerState::parse(&text)?,
+                None => {
+                    let state = WorkerState::initial();
+                    answer
+                        .platform
+                        .put_state(&state.to_text())
+                        .await
+                        .map_err(|e| format!("the state could not be initialised: {e}"))?;
+                    state
+                }
+            };
         if state.sdk_str("snapInVersionId") != event.snap_in_version_id {
             answer
                 .platform
@@ -241,11 +276,19 @@ impl Worker {
 
     fn graph(&self, event: &Event) -> Result<GraphClient, String> {
         let (client_id, secret) = event.credentials()?;
-        let tokens = TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), &event.tenant, &client_id, &secret)
-            .map_err(|e| e.to_string())?;
+        let tokens =
+            TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), &event.tenant, &client_id, &secret)
+                .map_err(|e| e.to_string())?;
         let limiter = self.limiter(&event.tenant);
-        GraphClient::new(self.http.clone(), &self.cfg.graph_url, tokens, limiter, self.cfg.graph_max_retries, self.cfg.graph_retry_base)
-            .map_err(|e| e.to_string())
+        GraphClient::new(
+            self.http.clone(),
+            &self.cfg.graph_url,
+            tokens,
+            limiter,
+            self.cfg.graph_max_retries,
+            self.cfg.graph_retry_base,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// The tenant's limiter; the identity bucket starts at the smallest size until the tenant is measured.
@@ -254,7 +297,14 @@ impl Worker {
         all.entry(tenant.trim().to_ascii_lowercase()).or_insert_with(|| Arc::new(TenantLimiter::new(3_500))).clone()
     }
 
-    async fn data(&self, event: &Event, kind: Incoming, state: &mut WorkerState, sink: Arc<ArtifactSink>, deadline: Instant) -> Outcome {
+    async fn data(
+        &self,
+        event: &Event,
+        kind: Incoming,
+        state: &mut WorkerState,
+        sink: Arc<ArtifactSink>,
+        deadline: Instant,
+    ) -> Outcome {
         let graph = match self.graph(event) {
             Ok(g) => Arc::new(g),
             Err(message) => return Outcome::Error { message },
@@ -266,7 +316,8 @@ impl Worker {
         if kind == Incoming::StartExtractingData {
             engine::start_sync(&mut state.ours, &extractors, &event.mode, Utc::now());
         }
-        let (outcome, reports) = engine::run_data(&mut state.ours, &extractors, graph.clone(), sink, deadline, self.shutdown.clone()).await;
+        let (outcome, reports) =
+            engine::run_data(&mut state.ours, &extractors, graph.clone(), sink, deadline, self.shutdown.clone()).await;
         tracing::info!(requests = graph.request_count(), reports = %serde_json::to_string(&reports).unwrap_or_default(), ?outcome, "data phase ended");
         outcome
     }

@@ -129,7 +129,8 @@ mod tests {
 
     #[test]
     fn sdk_keys_survive_a_round_trip() {
-        let stored = r#"{"lastSyncStarted":"2026-01-01T00:00:00.000Z","platformThing":{"a":[1,2]},"snapInVersionId":"v1"}"#;
+        let stored =
+            r#"{"lastSyncStarted":"2026-01-01T00:00:00.000Z","platformThing":{"a":[1,2]},"snapInVersionId":"v1"}"#;
         let mut s = WorkerState::parse(stored).unwrap();
         s.type_state("users").delta_link = Some("https://graph/x".into());
         let back: Value = serde_json::from_str(&s.to_text()).unwrap();

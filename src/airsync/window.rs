@@ -64,7 +64,12 @@ fn resolve(tv: &Value, state: &WorkerState, now: DateTime<Utc>) -> Result<Option
 
 /// Applies the window rules for one stateful event; writes `extract_from` / `extract_to` into the
 /// echoed event context. An inverted window is an error of the platform.
-pub fn apply(ctx: &mut Map<String, Value>, state: &mut WorkerState, is_metadata_start: bool, now: DateTime<Utc>) -> Result<(), String> {
+pub fn apply(
+    ctx: &mut Map<String, Value>,
+    state: &mut WorkerState,
+    is_metadata_start: bool,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
     let pairs = [
         ("extraction_start_time", "extract_from", "pendingWorkersOldest"),
         ("extraction_end_time", "extract_to", "pendingWorkersNewest"),
@@ -133,7 +138,9 @@ mod tests {
     fn initial_window_resolves_and_is_reused() {
         let now = parse_time("2026-03-26T10:00:00Z").unwrap();
         let mut st = WorkerState::initial();
-        let mut c = ctx(json!({"extraction_start_time": {"type": "unbounded"}, "extraction_end_time": {"type": "current_time"}}));
+        let mut c = ctx(
+            json!({"extraction_start_time": {"type": "unbounded"}, "extraction_end_time": {"type": "current_time"}}),
+        );
         apply(&mut c, &mut st, true, now).unwrap();
         assert_eq!(c["extract_from"], UNBOUNDED);
         assert_eq!(c["extract_to"], "2026-03-26T10:00:00.000Z");

@@ -34,7 +34,10 @@ impl DeltaExtractor {
         match (&state.delta_link, fresh) {
             (Some(link), true) => (link.clone(), true),
             (Some(_), false) => {
-                tracing::info!(record_type = self.record_type, "stored delta link is older than 6.5 days; starting a full round");
+                tracing::info!(
+                    record_type = self.record_type,
+                    "stored delta link is older than 6.5 days; starting a full round"
+                );
                 state.delta_link = None;
                 (self.initial_path.clone(), false)
             }
@@ -103,7 +106,11 @@ impl Extractor for DeltaExtractor {
                     return Ok(Stop::Finished);
                 }
                 (None, None) => {
-                    return Err(GraphError::Malformed(format!("a {} delta page has neither nextLink nor deltaLink", self.record_type)).into());
+                    return Err(GraphError::Malformed(format!(
+                        "a {} delta page has neither nextLink nor deltaLink",
+                        self.record_type
+                    ))
+                    .into());
                 }
             }
         }

@@ -47,7 +47,9 @@ fn email(obj: &Value) -> Value {
 
 fn sku_ids(obj: &Value) -> Value {
     match obj.get("assignedLicenses").and_then(Value::as_array) {
-        Some(list) => Value::Array(list.iter().filter_map(|l| l.get("skuId").filter(|s| s.is_string()).cloned()).collect()),
+        Some(list) => {
+            Value::Array(list.iter().filter_map(|l| l.get("skuId").filter(|s| s.is_string()).cloned()).collect())
+        }
         None => Value::Null,
     }
 }
@@ -111,7 +113,8 @@ mod tests {
         let full = json!({"id": "u3", "displayName": "A", "mail": "a@contoso-sim.example", "assignedLicenses": [{"skuId": "s1"}],
                           "createdDateTime": "2021-03-12T10:36:14Z"});
         let r = normalize_at(&full, at()).unwrap();
-        let emitted: Vec<&str> = r["data"].as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "item_url_field").collect();
+        let emitted: Vec<&str> =
+            r["data"].as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "item_url_field").collect();
         let declared: Vec<&str> = users().all_fields().map(|f| f.key).collect();
         for k in &emitted {
             assert!(declared.contains(k), "{k} emitted but not declared");

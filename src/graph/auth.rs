@@ -52,7 +52,11 @@ impl TokenSource {
             let text = e.to_string();
             GraphError::Auth(AuthFailure {
                 code: None,
-                summary: if text.contains("tenant") { "the Tenant ID is not valid" } else { "the credential could not be created" },
+                summary: if text.contains("tenant") {
+                    "the Tenant ID is not valid"
+                } else {
+                    "the credential could not be created"
+                },
                 advice: "Verify Tenant ID, Client ID and Client Secret in the connection.",
             })
         })?;

@@ -65,7 +65,10 @@ impl GraphClient {
             return Ok(url);
         }
         let url = Url::parse(path_or_link).map_err(|_| GraphError::Refused(redact_query(path_or_link)))?;
-        if url.scheme() != self.root.scheme() || url.host_str() != self.root.host_str() || url.port_or_known_default() != self.root.port_or_known_default() {
+        if url.scheme() != self.root.scheme()
+            || url.host_str() != self.root.host_str()
+            || url.port_or_known_default() != self.root.port_or_known_default()
+        {
             return Err(GraphError::Refused(format!("{}://{}", url.scheme(), url.host_str().unwrap_or("?"))));
         }
         Ok(url)
@@ -106,7 +109,9 @@ impl GraphClient {
             })
             .await;
         match result {
-            Err(GraphError::Throttled { retry_after }) => Err(GraphError::Throttled { retry_after: retry_after.max(last_wait).max(Duration::from_secs(1)) }),
+            Err(GraphError::Throttled { retry_after }) => {
+                Err(GraphError::Throttled { retry_after: retry_after.max(last_wait).max(Duration::from_secs(1)) })
+            }
             other => other,
         }
     }
@@ -129,11 +134,19 @@ impl GraphClient {
             .map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
         let status = response.status().as_u16();
         let request_id = response.headers().get("request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
         tracing::debug!(status, %request_id, %client_request_id, path = url.path(), "Graph response");
-        let body = response.bytes().await.map_err(|e| GraphError::Transient(format!("body read failed: {}", e.without_url())))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| GraphError::Transient(format!("body read failed: {}", e.without_url())))?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&body).map_err(|e| GraphError::Malformed(format!("{} (request-id {request_id})", e)));
+            return serde_json::from_slice(&body)
+                .map_err(|e| GraphError::Malformed(format!("{} (request-id {request_id})", e)));
         }
         let (code, message) = error_code(&body);
         tracing::warn!(status, %code, %request_id, path = url.path(), "Graph request refused");
@@ -148,13 +161,16 @@ fn error_code(body: &[u8]) -> (String, String) {
     (code, message)
 }
 
-const LICENCE_CODES: &[&str] = &["Authentication_RequestFromNonPremiumTenantOrB2CTenant", "AadPremiumLicenseRequired", "NoLicense"];
+const LICENCE_CODES: &[&str] =
+    &["Authentication_RequestFromNonPremiumTenantOrB2CTenant", "AadPremiumLicenseRequired", "NoLicense"];
 
 fn classify(status: u16, code: String, message: String, retry_after: Option<Duration>, is_link: bool) -> GraphError {
     let lower = code.to_ascii_lowercase();
     match status {
         429 => GraphError::Throttled { retry_after: retry_after.unwrap_or(Duration::ZERO) },
-        503 | 504 if retry_after.is_some() => GraphError::Throttled { retry_after: retry_after.unwrap_or(Duration::ZERO) },
+        503 | 504 if retry_after.is_some() => {
+            GraphError::Throttled { retry_after: retry_after.unwrap_or(Duration::ZERO) }
+        }
         500..=599 => GraphError::Transient(format!("HTTP {status} {code}")),
         410 => GraphError::DeltaExpired(if code.is_empty() { "410 Gone".into() } else { code }),
         400 if lower == "syncstatenotfound" || lower == "resyncrequired" || is_link => GraphError::DeltaExpired(code),
@@ -163,7 +179,9 @@ fn classify(status: u16, code: String, message: String, retry_after: Option<Dura
             summary: "Microsoft Graph refused the access token",
             advice: "Verify the app registration and that admin consent was granted.",
         }),
-        _ if LICENCE_CODES.iter().any(|c| c.eq_ignore_ascii_case(&code)) || message.contains("AadPremiumLicenseRequired") => {
+        _ if LICENCE_CODES.iter().any(|c| c.eq_ignore_ascii_case(&code))
+            || message.contains("AadPremiumLicenseRequired") =>
+        {
             GraphError::Licence { code, message }
         }
         403 => GraphError::Permission { code, message },
@@ -192,10 +210,22 @@ mod tests {
     #[test]
     fn classification_of_answers() {
         assert!(matches!(classify(429, "".into(), "".into(), None, false), GraphError::Throttled { .. }));
-        assert!(matches!(classify(400, "syncStateNotFound".into(), "".into(), None, false), GraphError::DeltaExpired(_)));
-        assert!(matches!(classify(400, "Request_BadRequest".into(), "".into(), None, true), GraphError::DeltaExpired(_)));
-        assert!(matches!(classify(400, "Request_BadRequest".into(), "".into(), None, false), GraphError::Rejected { .. }));
-        assert!(matches!(classify(403, "Authorization_RequestDenied".into(), "".into(), None, false), GraphError::Permission { .. }));
+        assert!(matches!(
+            classify(400, "syncStateNotFound".into(), "".into(), None, false),
+            GraphError::DeltaExpired(_)
+        ));
+        assert!(matches!(
+            classify(400, "Request_BadRequest".into(), "".into(), None, true),
+            GraphError::DeltaExpired(_)
+        ));
+        assert!(matches!(
+            classify(400, "Request_BadRequest".into(), "".into(), None, false),
+            GraphError::Rejected { .. }
+        ));
+        assert!(matches!(
+            classify(403, "Authorization_RequestDenied".into(), "".into(), None, false),
+            GraphError::Permission { .. }
+        ));
         assert!(matches!(
             classify(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant".into(), "".into(), None, false),
             GraphError::Licence { .. }
@@ -207,12 +237,17 @@ mod tests {
     fn links_stay_on_the_graph_origin() {
         let tokens = TokenSource::from_credential(std::sync::Arc::new(NoCred));
         let limiter = std::sync::Arc::new(TenantLimiter::new(8000));
-        let c = GraphClient::new(reqwest::Client::new(), "https://graph.example:8443", tokens, limiter, 1, Duration::ZERO).unwrap();
+        let c =
+            GraphClient::new(reqwest::Client::new(), "https://graph.example:8443", tokens, limiter, 1, Duration::ZERO)
+                .unwrap();
         assert!(c.resolve("https://graph.example:8443/v1.0/users?$skiptoken=x").is_ok());
         assert!(c.resolve("https://evil.example:8443/v1.0/users").is_err());
         assert!(c.resolve("http://graph.example:8443/v1.0/users").is_err());
         assert!(c.resolve("https://graph.example/v1.0/users").is_err());
-        assert_eq!(c.resolve("/v1.0/users/delta?$select=id").unwrap().as_str(), "https://graph.example:8443/v1.0/users/delta?$select=id");
+        assert_eq!(
+            c.resolve("/v1.0/users/delta?$select=id").unwrap().as_str(),
+            "https://graph.example:8443/v1.0/users/delta?$select=id"
+        );
     }
 
     #[derive(Debug)]

@@ -57,20 +57,21 @@ pub fn classify_token_error(text: &str) -> AuthFailure {
             "the client secret has expired",
             "Create a new client secret in the Azure portal and update the connection in DevRev.",
         ),
-        Some("AADSTS90002") | Some("AADSTS900023") => (
-            "the tenant was not found",
-            "Verify the Tenant ID (Directory ID) or domain name in the connection.",
-        ),
+        Some("AADSTS90002") | Some("AADSTS900023") => {
+            ("the tenant was not found", "Verify the Tenant ID (Directory ID) or domain name in the connection.")
+        }
         Some("AADSTS700016") => (
             "the application (client) was not found in the tenant",
             "Verify the Client ID is the Application (client) ID of an app registered in this tenant.",
         ),
         Some("AADSTS70011") => ("the requested scope is invalid", "This is a connector error; contact DevRev support."),
-        Some("AADSTS65001") | Some("AADSTS7000218") => (
-            "admin consent is missing",
-            "Grant admin consent for the app's API permissions in the Azure portal.",
+        Some("AADSTS65001") | Some("AADSTS7000218") => {
+            ("admin consent is missing", "Grant admin consent for the app's API permissions in the Azure portal.")
+        }
+        Some(_) => (
+            "the identity platform refused the credentials",
+            "Verify Tenant ID, Client ID and Client Secret, and that admin consent was granted.",
         ),
-        Some(_) => ("the identity platform refused the credentials", "Verify Tenant ID, Client ID and Client Secret, and that admin consent was granted."),
         None => (
             "no token could be obtained from the identity platform",
             "Verify Tenant ID, Client ID and Client Secret, and that the identity platform is reachable.",

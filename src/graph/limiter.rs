@@ -145,7 +145,8 @@ impl TenantLimiter {
 
     /// Resizes the identity bucket once the tenant size is known.
     pub fn set_identity_quota(&self, ru_per_10s: u32) {
-        *self.identity.limiter.write().unwrap_or_else(|p| p.into_inner()) = limiter(ru_per_10s, Duration::from_secs(10));
+        *self.identity.limiter.write().unwrap_or_else(|p| p.into_inner()) =
+            limiter(ru_per_10s, Duration::from_secs(10));
     }
 }
 

@@ -125,29 +125,11 @@ mod tests {
     fn start_up_rules() {
         let lo: SocketAddr = "127.0.0.1:0".parse().expect("addr");
         let any: SocketAddr = "0.0.0.0:0".parse().expect("addr");
-        assert!(matches!(
-            Auth::from_options(any, None, false),
-            Err(IngressError::NoToken)
-        ));
-        assert!(matches!(
-            Auth::from_options(lo, Some("  "), false),
-            Err(IngressError::NoToken)
-        ));
-        assert!(matches!(
-            Auth::from_options(any, None, true),
-            Err(IngressError::InsecureNotLoopback(_))
-        ));
-        assert!(matches!(
-            Auth::from_options(lo, None, true),
-            Ok(Auth::Disabled)
-        ));
-        assert!(matches!(
-            Auth::from_options(any, Some("t"), false),
-            Ok(Auth::Bearer(_))
-        ));
-        assert!(matches!(
-            Auth::from_options(any, Some("a b"), false),
-            Err(IngressError::InvalidOptions(_))
-        ));
+        assert!(matches!(Auth::from_options(any, None, false), Err(IngressError::NoToken)));
+        assert!(matches!(Auth::from_options(lo, Some("  "), false), Err(IngressError::NoToken)));
+        assert!(matches!(Auth::from_options(any, None, true), Err(IngressError::InsecureNotLoopback(_))));
+        assert!(matches!(Auth::from_options(lo, None, true), Ok(Auth::Disabled)));
+        assert!(matches!(Auth::from_options(any, Some("t"), false), Ok(Auth::Bearer(_))));
+        assert!(matches!(Auth::from_options(any, Some("a b"), false), Err(IngressError::InvalidOptions(_))));
     }
 }

@@ -19,21 +19,13 @@ pub(crate) struct Rejection {
 
 impl Rejection {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Rejection {
-        Rejection {
-            status,
-            message: message.into(),
-        }
+        Rejection { status, message: message.into() }
     }
 }
 
 /// `Content-Type` must be `application/json`, parameters (e.g. `charset=utf-8`) allowed.
 pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
-    let unsupported = || {
-        Rejection::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/json",
-        )
-    };
+    let unsupported = || Rejection::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     let value = headers.get(CONTENT_TYPE).ok_or_else(unsupported)?;
     let value = value.to_str().map_err(|_| unsupported())?;
     let essence = value.split(';').next().unwrap_or_default().trim();
@@ -61,31 +53,18 @@ pub(crate) fn check_declared_length(headers: &HeaderMap, max: usize) -> Result<(
 }
 
 fn too_large(max: usize) -> Rejection {
-    Rejection::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("request body larger than the limit of {max} bytes"),
-    )
+    Rejection::new(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than the limit of {max} bytes"))
 }
 
 /// Read the whole body, at most `max` bytes, within `timeout`.
-pub(crate) async fn read_body(
-    body: Incoming,
-    max: usize,
-    timeout: Duration,
-) -> Result<Bytes, Rejection> {
+pub(crate) async fn read_body(body: Incoming, max: usize, timeout: Duration) -> Result<Bytes, Rejection> {
     let collected = tokio::time::timeout(timeout, Limited::new(body, max).collect()).await;
     match collected {
-        Err(_) => Err(Rejection::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "timed out reading the request body",
-        )),
+        Err(_) => Err(Rejection::new(StatusCode::REQUEST_TIMEOUT, "timed out reading the request body")),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(max)),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "failed to read request body");
-            Err(Rejection::new(
-                StatusCode::BAD_REQUEST,
-                "failed to read the request body",
-            ))
+            Err(Rejection::new(StatusCode::BAD_REQUEST, "failed to read the request body"))
         }
         Ok(Ok(c)) => Ok(c.to_bytes()),
     }
@@ -93,32 +72,22 @@ pub(crate) async fn read_body(
 
 /// Parse a body into events: a JSON object, or an array of JSON objects.
 pub(crate) fn parse_events(body: &[u8]) -> Result<Vec<Value>, Rejection> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Rejection::new(
-            StatusCode::BAD_REQUEST,
-            format!("request body is not valid JSON: {e}"),
-        )
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| Rejection::new(StatusCode::BAD_REQUEST, format!("request body is not valid JSON: {e}")))?;
     match value {
         Value::Object(_) => Ok(vec![value]),
         Value::Array(items) => {
             if let Some(i) = items.iter().position(|v| !v.is_object()) {
                 return Err(Rejection::new(
                     StatusCode::BAD_REQUEST,
-                    format!(
-                        "element {i} of the event array is {}, expected an event object",
-                        kind(&items[i])
-                    ),
+                    format!("element {i} of the event array is {}, expected an event object", kind(&items[i])),
                 ));
             }
             Ok(items)
         }
         other => Err(Rejection::new(
             StatusCode::BAD_REQUEST,
-            format!(
-                "request body is {}, expected an event object or an array of event objects",
-                kind(&other)
-            ),
+            format!("request body is {}, expected an event object or an array of event objects", kind(&other)),
         )),
     }
 }
@@ -159,10 +128,7 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(CONTENT_LENGTH, HeaderValue::from_static("10"));
         assert!(check_declared_length(&h, 10).is_ok());
-        assert_eq!(
-            check_declared_length(&h, 9).map_err(|r| r.status).err(),
-            Some(StatusCode::PAYLOAD_TOO_LARGE)
-        );
+        assert_eq!(check_declared_length(&h, 9).map_err(|r| r.status).err(), Some(StatusCode::PAYLOAD_TOO_LARGE));
     }
 
     #[test]
@@ -171,10 +137,7 @@ mod tests {
         assert_eq!(parse_events(br#"[{},{}]"#).map(|v| v.len()).ok(), Some(2));
         assert_eq!(parse_events(br#"[]"#).map(|v| v.len()).ok(), Some(0));
         for bad in [&b"[{}, 1]"[..], b"\"x\"", b"null", b"{", b""] {
-            assert_eq!(
-                parse_events(bad).map_err(|r| r.status).err(),
-                Some(StatusCode::BAD_REQUEST)
-            );
+            assert_eq!(parse_events(bad).map_err(|r| r.status).err(), Some(StatusCode::BAD_REQUEST));
         }
     }
 }

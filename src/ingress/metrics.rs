@@ -55,11 +55,8 @@ impl Metrics {
             return;
         }
         let mut families = self.lock();
-        let family = families.entry(name.to_owned()).or_insert_with(|| Family {
-            kind,
-            help: None,
-            series: BTreeMap::new(),
-        });
+        let family =
+            families.entry(name.to_owned()).or_insert_with(|| Family { kind, help: None, series: BTreeMap::new() });
         family.kind = kind;
         family.help = Some(help.to_owned());
     }
@@ -112,39 +109,25 @@ impl Metrics {
         out
     }
 
-    fn update(
-        &self,
-        name: &str,
-        labels: &[(&str, &str)],
-        kind: MetricKind,
-        f: impl FnOnce(&mut f64),
-    ) {
+    fn update(&self, name: &str, labels: &[(&str, &str)], kind: MetricKind, f: impl FnOnce(&mut f64)) {
         if !valid_metric_name(name) {
             tracing::debug!(metric = name, "ignoring invalid metric name");
             return;
         }
         let Some(key) = label_key(labels) else {
-            tracing::debug!(
-                metric = name,
-                "ignoring metric update with invalid label names"
-            );
+            tracing::debug!(metric = name, "ignoring metric update with invalid label names");
             return;
         };
         let mut families = self.lock();
-        let family = families.entry(name.to_owned()).or_insert_with(|| Family {
-            kind,
-            help: None,
-            series: BTreeMap::new(),
-        });
+        let family =
+            families.entry(name.to_owned()).or_insert_with(|| Family { kind, help: None, series: BTreeMap::new() });
         f(family.series.entry(key).or_insert(0.0));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Family>> {
         // A panic while holding this lock cannot leave the map inconsistent (every update is a
         // single insert or arithmetic step), so a poisoned lock is safe to keep using.
-        self.families
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.families.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -217,10 +200,7 @@ mod tests {
         m.add("g", &[], -0.5);
         let text = m.render();
         assert!(text.contains("# HELP x_total Things.\n# TYPE x_total counter\n"));
-        assert!(
-            text.contains("x_total{a=\"q\\\"\\\\\\n\",b=\"2\"} 4\n"),
-            "{text}"
-        );
+        assert!(text.contains("x_total{a=\"q\\\"\\\\\\n\",b=\"2\"} 4\n"), "{text}");
         assert!(text.contains("# TYPE g gauge\ng 1\n"), "{text}");
         assert_eq!(m.get("x_total", &[("b", "2"), ("a", "q\"\\\n")]), Some(4.0));
     }

@@ -125,25 +125,15 @@ pub struct Ingress {
 
 impl Ingress {
     /// Validate options and bind; returns once listening (so tests learn the port).
-    pub async fn bind(
-        opts: IngressOptions,
-        handler: Arc<dyn EventHandler>,
-    ) -> Result<Ingress, IngressError> {
-        let auth =
-            auth::Auth::from_options(opts.listen, opts.token.as_deref(), opts.insecure_no_auth)?;
+    pub async fn bind(opts: IngressOptions, handler: Arc<dyn EventHandler>) -> Result<Ingress, IngressError> {
+        let auth = auth::Auth::from_options(opts.listen, opts.token.as_deref(), opts.insecure_no_auth)?;
         if opts.max_body_bytes == 0 {
-            return Err(IngressError::InvalidOptions(
-                "max_body_bytes must be at least 1".to_owned(),
-            ));
+            return Err(IngressError::InvalidOptions("max_body_bytes must be at least 1".to_owned()));
         }
         if opts.max_concurrency == 0 {
-            return Err(IngressError::InvalidOptions(
-                "max_concurrency must be at least 1".to_owned(),
-            ));
+            return Err(IngressError::InvalidOptions("max_concurrency must be at least 1".to_owned()));
         }
-        let listener = tokio::net::TcpListener::bind(opts.listen)
-            .await
-            .map_err(IngressError::Bind)?;
+        let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(IngressError::Bind)?;
         let local_addr = listener.local_addr().map_err(IngressError::Bind)?;
         let metrics = opts.metrics.clone().unwrap_or_default();
         let shared = server::Shared::new(auth, &opts, handler, metrics);
@@ -154,12 +144,7 @@ impl Ingress {
             max_queue = opts.max_queue,
             "ingress listening"
         );
-        Ok(Ingress {
-            listener,
-            local_addr,
-            shared,
-            shutdown_timeout: opts.shutdown_timeout,
-        })
+        Ok(Ingress { listener, local_addr, shared, shutdown_timeout: opts.shutdown_timeout })
     }
 
     /// The address actually bound (useful with port 0).

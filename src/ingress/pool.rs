@@ -115,8 +115,7 @@ impl Pool {
     pub(crate) fn submit(self: &Arc<Self>, events: Vec<Value>) -> Result<Vec<Admitted>, Refused> {
         let mut state = self.lock();
         if state.closed {
-            self.metrics
-                .incr(REFUSED, &[("reason", "shutting_down")], events.len() as u64);
+            self.metrics.incr(REFUSED, &[("reason", "shutting_down")], events.len() as u64);
             return Err(Refused::ShuttingDown);
         }
 
@@ -138,18 +137,11 @@ impl Pool {
             ids.push(id);
         }
         if new_count > self.capacity {
-            self.metrics.incr(
-                REFUSED,
-                &[("reason", "batch_too_large")],
-                events.len() as u64,
-            );
-            return Err(Refused::TooManyEvents {
-                capacity: self.capacity,
-            });
+            self.metrics.incr(REFUSED, &[("reason", "batch_too_large")], events.len() as u64);
+            return Err(Refused::TooManyEvents { capacity: self.capacity });
         }
         if state.pending + new_count > self.capacity {
-            self.metrics
-                .incr(REFUSED, &[("reason", "busy")], events.len() as u64);
+            self.metrics.incr(REFUSED, &[("reason", "busy")], events.len() as u64);
             return Err(Refused::Busy);
         }
 
@@ -180,23 +172,12 @@ impl Pool {
         Ok(admitted)
     }
 
-    fn spawn(
-        self: &Arc<Self>,
-        event: Value,
-        id: Option<String>,
-        done_tx: watch::Sender<Option<Outcome>>,
-    ) {
+    fn spawn(self: &Arc<Self>, event: Value, id: Option<String>, done_tx: watch::Sender<Option<Outcome>>) {
         let pool = Arc::clone(self);
         tokio::spawn(async move {
             // Dropped on every exit path (including a runtime teardown), so the pool never leaks
             // a slot, a pending count or a dedup entry.
-            let mut guard = Finish {
-                pool: Arc::clone(&pool),
-                id,
-                running: false,
-                outcome: None,
-                done_tx,
-            };
+            let mut guard = Finish { pool: Arc::clone(&pool), id, running: false, outcome: None, done_tx };
             let Ok(_permit) = Arc::clone(&pool.slots).acquire_owned().await else {
                 return; // the semaphore is never closed
             };
@@ -207,16 +188,11 @@ impl Pool {
                 pool.publish(&state);
             }
             let started = std::time::Instant::now();
-            let result = std::panic::AssertUnwindSafe(pool.handler.handle(event))
-                .catch_unwind()
-                .await;
+            let result = std::panic::AssertUnwindSafe(pool.handler.handle(event)).catch_unwind().await;
             let outcome = match result {
                 Ok(()) => Outcome::Completed,
                 Err(_) => {
-                    tracing::error!(
-                        request_id = guard.id.as_deref().unwrap_or_default(),
-                        "event handler panicked"
-                    );
+                    tracing::error!(request_id = guard.id.as_deref().unwrap_or_default(), "event handler panicked");
                     Outcome::Panicked
                 }
             };
@@ -232,11 +208,7 @@ impl Pool {
 
     fn publish(&self, state: &State) {
         self.metrics.set(IN_FLIGHT, &[], state.running as f64);
-        self.metrics.set(
-            QUEUE_DEPTH,
-            &[],
-            state.pending.saturating_sub(state.running) as f64,
-        );
+        self.metrics.set(QUEUE_DEPTH, &[], state.pending.saturating_sub(state.running) as f64);
         self.pending_tx.send_replace(state.pending);
     }
 
@@ -284,9 +256,7 @@ impl Drop for Finish {
             Outcome::Completed => "completed",
             Outcome::Panicked => "panicked",
         };
-        self.pool
-            .metrics
-            .incr(INVOCATIONS, &[("outcome", label)], 1);
+        self.pool.metrics.incr(INVOCATIONS, &[("outcome", label)], 1);
         self.done_tx.send_replace(Some(outcome));
     }
 }

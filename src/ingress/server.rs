@@ -55,12 +55,7 @@ impl Shared {
         metrics: Arc<Metrics>,
     ) -> Arc<Shared> {
         describe_metrics(&metrics);
-        let pool = Pool::new(
-            Arc::clone(&handler),
-            Arc::clone(&metrics),
-            opts.max_concurrency,
-            opts.max_queue,
-        );
+        let pool = Pool::new(Arc::clone(&handler), Arc::clone(&metrics), opts.max_concurrency, opts.max_queue);
         Arc::new(Shared {
             auth,
             max_body_bytes: opts.max_body_bytes,
@@ -73,21 +68,9 @@ impl Shared {
 }
 
 fn describe_metrics(m: &Metrics) {
-    m.describe(
-        pool::IN_FLIGHT,
-        MetricKind::Gauge,
-        "Invocations currently running.",
-    );
-    m.describe(
-        pool::QUEUE_DEPTH,
-        MetricKind::Gauge,
-        "Invocations accepted and waiting for a free slot.",
-    );
-    m.describe(
-        pool::INVOCATIONS,
-        MetricKind::Counter,
-        "Invocations finished, by outcome (completed, panicked).",
-    );
+    m.describe(pool::IN_FLIGHT, MetricKind::Gauge, "Invocations currently running.");
+    m.describe(pool::QUEUE_DEPTH, MetricKind::Gauge, "Invocations accepted and waiting for a free slot.");
+    m.describe(pool::INVOCATIONS, MetricKind::Counter, "Invocations finished, by outcome (completed, panicked).");
     m.describe(
         pool::DUPLICATES,
         MetricKind::Counter,
@@ -98,11 +81,7 @@ fn describe_metrics(m: &Metrics) {
         MetricKind::Counter,
         "Events refused for lack of capacity or during shutdown, by reason.",
     );
-    m.describe(
-        HTTP_REQUESTS,
-        MetricKind::Counter,
-        "HTTP requests served by the ingress, by route and status.",
-    );
+    m.describe(HTTP_REQUESTS, MetricKind::Counter, "HTTP requests served by the ingress, by route and status.");
     m.set(pool::IN_FLIGHT, &[], 0.0);
     m.set(pool::QUEUE_DEPTH, &[], 0.0);
     m.incr(pool::INVOCATIONS, &[("outcome", "completed")], 0);
@@ -190,10 +169,7 @@ pub(crate) async fn run(
     // Closing: no new connections; open ones finish their current response and close.
     drop(listener);
     closing.cancel();
-    if tokio::time::timeout(CONNECTION_DRAIN_TIMEOUT, connections.wait_none())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(CONNECTION_DRAIN_TIMEOUT, connections.wait_none()).await.is_err() {
         tracing::warn!("some connections did not close in time");
     }
     tracing::info!("ingress stopped");
@@ -236,9 +212,7 @@ async fn serve_connection(
         async move { Ok::<_, Infallible>(respond(&shared, req).await) }
     });
     let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     let result = tokio::select! {
@@ -324,11 +298,7 @@ async fn respond(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let response = route_request(shared, route, req).await;
     log.finished = true;
     let status = response.status();
-    shared.metrics.incr(
-        HTTP_REQUESTS,
-        &[("route", route.label()), ("status", status.as_str())],
-        1,
-    );
+    shared.metrics.incr(HTTP_REQUESTS, &[("route", route.label()), ("status", status.as_str())], 1);
     tracing::info!(
         method = %log.method,
         route = route.label(),
@@ -343,35 +313,19 @@ async fn route_request(shared: &Shared, route: Route, req: Request<Incoming>) ->
     let method = req.method();
     let is_get = method == Method::GET || method == Method::HEAD;
     match route {
-        Route::HandleAsync | Route::HandleSync if method != Method::POST => {
-            method_not_allowed("POST")
-        }
+        Route::HandleAsync | Route::HandleSync if method != Method::POST => method_not_allowed("POST"),
         Route::HandleAsync => handle_events(shared, req, Mode::Async).await,
         Route::HandleSync => handle_events(shared, req, Mode::Sync).await,
-        Route::Healthz | Route::Readyz | Route::Metrics if !is_get => {
-            method_not_allowed("GET, HEAD")
-        }
+        Route::Healthz | Route::Readyz | Route::Metrics if !is_get => method_not_allowed("GET, HEAD"),
         Route::Healthz => text(StatusCode::OK, "text/plain; charset=utf-8", "ok\n".into()),
         Route::Readyz => {
             if shared.draining.load(Ordering::SeqCst) {
-                text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "text/plain; charset=utf-8",
-                    "shutting down\n".into(),
-                )
+                text(StatusCode::SERVICE_UNAVAILABLE, "text/plain; charset=utf-8", "shutting down\n".into())
             } else {
-                text(
-                    StatusCode::OK,
-                    "text/plain; charset=utf-8",
-                    "ready\n".into(),
-                )
+                text(StatusCode::OK, "text/plain; charset=utf-8", "ready\n".into())
             }
         }
-        Route::Metrics => text(
-            StatusCode::OK,
-            "text/plain; version=0.0.4; charset=utf-8",
-            shared.metrics.render(),
-        ),
+        Route::Metrics => text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", shared.metrics.render()),
         Route::Other => error_json(StatusCode::NOT_FOUND, "not_found", "no such route"),
     }
 }
@@ -385,13 +339,8 @@ enum Mode {
 async fn handle_events(shared: &Shared, req: Request<Incoming>, mode: Mode) -> Response<Body> {
     // Authentication first, before looking at (or reading) the body.
     if !shared.auth.check(req.headers()) {
-        let mut r = error_json(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or invalid bearer token",
-        );
-        r.headers_mut()
-            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        let mut r = error_json(StatusCode::UNAUTHORIZED, "unauthorized", "missing or invalid bearer token");
+        r.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
     }
     if shared.draining.load(Ordering::SeqCst) {
@@ -403,20 +352,17 @@ async fn handle_events(shared: &Shared, req: Request<Incoming>, mode: Mode) -> R
     if let Err(r) = limits::check_declared_length(req.headers(), shared.max_body_bytes) {
         let mut resp = rejection(r);
         // The body was not read, so the connection cannot be reused.
-        resp.headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("close"));
+        resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
         return resp;
     }
-    let body =
-        match limits::read_body(req.into_body(), shared.max_body_bytes, BODY_READ_TIMEOUT).await {
-            Ok(b) => b,
-            Err(r) => {
-                let mut resp = rejection(r);
-                resp.headers_mut()
-                    .insert(CONNECTION, HeaderValue::from_static("close"));
-                return resp;
-            }
-        };
+    let body = match limits::read_body(req.into_body(), shared.max_body_bytes, BODY_READ_TIMEOUT).await {
+        Ok(b) => b,
+        Err(r) => {
+            let mut resp = rejection(r);
+            resp.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+            return resp;
+        }
+    };
     let events = match limits::parse_events(&body) {
         Ok(e) => e,
         Err(r) => return rejection(r),
@@ -428,14 +374,8 @@ async fn handle_events(shared: &Shared, req: Request<Incoming>, mode: Mode) -> R
             let total = events.len();
             match shared.pool.submit(events) {
                 Ok(admitted) => {
-                    let duplicates = admitted
-                        .iter()
-                        .filter(|a| matches!(a, Admitted::Duplicate(_)))
-                        .count();
-                    json_response(
-                        StatusCode::OK,
-                        &json!({ "accepted": total, "duplicates": duplicates }),
-                    )
+                    let duplicates = admitted.iter().filter(|a| matches!(a, Admitted::Duplicate(_))).count();
+                    json_response(StatusCode::OK, &json!({ "accepted": total, "duplicates": duplicates }))
                 }
                 Err(refused) => refused_response(refused),
             }
@@ -455,19 +395,12 @@ async fn handle_events(shared: &Shared, req: Request<Incoming>, mode: Mode) -> R
             let (completion, duplicate) = match admitted {
                 Some(Admitted::Started(c)) => (c, false),
                 Some(Admitted::Duplicate(c)) => (c, true),
-                None => {
-                    return error_json(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal",
-                        "event was not admitted",
-                    )
-                }
+                None => return error_json(StatusCode::INTERNAL_SERVER_ERROR, "internal", "event was not admitted"),
             };
             match completion.wait().await {
-                Outcome::Completed if duplicate => json_response(
-                    StatusCode::OK,
-                    &json!({ "status": "done", "duplicate": true }),
-                ),
+                Outcome::Completed if duplicate => {
+                    json_response(StatusCode::OK, &json!({ "status": "done", "duplicate": true }))
+                }
                 Outcome::Completed => json_response(StatusCode::OK, &json!({ "status": "done" })),
                 Outcome::Panicked => json_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -486,8 +419,7 @@ fn refused_response(refused: Refused) -> Response<Body> {
                 "busy",
                 "too many invocations running or queued; retry later",
             );
-            r.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+            r.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
             r
         }
         Refused::ShuttingDown => shutting_down(),
@@ -505,8 +437,7 @@ fn shutting_down() -> Response<Body> {
         "shutting_down",
         "the worker is shutting down; retry on another instance",
     );
-    r.headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    r.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
     r
 }
 
@@ -517,8 +448,7 @@ fn shutting_down() -> Response<Body> {
 fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
@@ -543,12 +473,7 @@ fn rejection(r: Rejection) -> Response<Body> {
 }
 
 fn method_not_allowed(allow: &'static str) -> Response<Body> {
-    let mut r = error_json(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        &format!("allowed: {allow}"),
-    );
-    r.headers_mut()
-        .insert(ALLOW, HeaderValue::from_static(allow));
+    let mut r = error_json(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", &format!("allowed: {allow}"));
+    r.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
     r
 }

@@ -16,7 +16,8 @@ pub fn initial_domain_mapping() -> Value {
     for rt in record_types() {
         let (category, object_type, stock) = match rt.target {
             Target::Stock { object_type, fields } => {
-                let stock: Map<String, Value> = fields.iter().map(|(devrev, ours)| (devrev.to_string(), direct(ours))).collect();
+                let stock: Map<String, Value> =
+                    fields.iter().map(|(devrev, ours)| (devrev.to_string(), direct(ours))).collect();
                 ("stock", object_type.to_string(), stock)
             }
             Target::Custom { title_field } => {

@@ -26,7 +26,8 @@ fn field_json(name: &str, kind: Kind) -> Value {
 pub fn external_domain_metadata() -> Value {
     let mut types = Map::new();
     for rt in record_types() {
-        let fields: Map<String, Value> = rt.all_fields().map(|f| (f.key.to_string(), field_json(f.name, f.kind))).collect();
+        let fields: Map<String, Value> =
+            rt.all_fields().map(|f| (f.key.to_string(), field_json(f.name, f.kind))).collect();
         let mut entry = json!({"name": rt.name, "description": rt.description, "fields": fields});
         if rt.is_snapshot {
             entry["is_snapshot"] = json!(true);

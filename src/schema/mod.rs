@@ -25,7 +25,10 @@ pub enum Kind {
     Int,
     Timestamp,
     /// An enum; open enums (as Graph's are) send unknown values as `unknownFutureValue`.
-    Enum { values: &'static [&'static str], open: bool },
+    Enum {
+        values: &'static [&'static str],
+        open: bool,
+    },
     /// A reference to another record type, sent as the target's id.
     Reference(&'static str),
     /// A list of texts.

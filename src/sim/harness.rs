@@ -8,7 +8,9 @@ use crate::airsync::runner::Worker;
 use crate::config::Config;
 use crate::net::HostPolicy;
 use crate::sim::graph::{GraphSim, GraphSimOptions, SimInfo};
-use crate::sim::platform::{Connection, Driver, DriverOptions, FnWorker, PlatformOptions, PlatformSim, Spelling, VerifyReport};
+use crate::sim::platform::{
+    Connection, Driver, DriverOptions, FnWorker, PlatformOptions, PlatformSim, Spelling, VerifyReport,
+};
 
 #[derive(Clone, Debug)]
 pub struct HarnessOptions {
@@ -67,7 +69,8 @@ impl Harness {
             seed: opts.seed,
             latency_ms: opts.latency_ms,
             ..GraphSimOptions::default()
-        }).await?;
+        })
+        .await?;
         let info = graph.info();
         let platform = PlatformSim::start(PlatformOptions::default()).await?;
         let worker = Worker::new(worker_config(&info, &opts))?;
@@ -85,7 +88,9 @@ impl Harness {
         let w = worker.clone();
         let handle = FnWorker::new(move |event| {
             let w = w.clone();
-            async move { w.handle(event).await }
+            async move {
+                let _ = w.handle(event).await;
+            }
         });
         let options = DriverOptions {
             spelling: if old_spelling { Spelling::Old } else { Spelling::New },

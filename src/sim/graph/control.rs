@@ -9,14 +9,7 @@ use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
-pub fn handle(
-    sh: &Shared,
-    info: &SimInfo,
-    ctx: &Ctx,
-    method: &Method,
-    path: &str,
-    body: &[u8],
-) -> Resp {
+pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Resp {
     let ok = |v: Value| json_response(ctx, StatusCode::OK, &v, false, &[]);
     let bad = |m: String| graph_error(ctx, StatusCode::BAD_REQUEST, "Request_BadRequest", &m);
     match (method, path) {
@@ -43,17 +36,11 @@ pub fn handle(
         },
         (&Method::POST, "/_sim/advance-clock") => {
             let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-            let secs =
-                v["seconds"].as_i64().unwrap_or(0) + v["days"].as_i64().unwrap_or(0) * 86_400;
+            let secs = v["seconds"].as_i64().unwrap_or(0) + v["days"].as_i64().unwrap_or(0) * 86_400;
             sh.clock_offset.fetch_add(secs, Ordering::Relaxed);
             ok(json!({"clock_offset_seconds": sh.clock_offset.load(Ordering::Relaxed)}))
         }
-        _ => graph_error(
-            ctx,
-            StatusCode::NOT_FOUND,
-            "UnknownError",
-            &format!("No control endpoint {method} {path}"),
-        ),
+        _ => graph_error(ctx, StatusCode::NOT_FOUND, "UnknownError", &format!("No control endpoint {method} {path}")),
     }
 }
 
@@ -80,8 +67,5 @@ pub fn reset_stats(sh: &Shared) {
 }
 
 pub fn faults(sh: &Shared) -> Value {
-    sh.faults
-        .lock()
-        .map(|f| serde_json::to_value(&*f).unwrap_or(Value::Null))
-        .unwrap_or(Value::Null)
+    sh.faults.lock().map(|f| serde_json::to_value(&*f).unwrap_or(Value::Null)).unwrap_or(Value::Null)
 }

@@ -10,13 +10,7 @@ pub fn graph_error(ctx: &Ctx, status: StatusCode, code: &str, message: &str) -> 
     graph_error_with(ctx, status, code, message, &[])
 }
 
-pub fn graph_error_with(
-    ctx: &Ctx,
-    status: StatusCode,
-    code: &str,
-    message: &str,
-    extra: &[(&str, String)],
-) -> Resp {
+pub fn graph_error_with(ctx: &Ctx, status: StatusCode, code: &str, message: &str, extra: &[(&str, String)]) -> Resp {
     let body = json!({
         "error": {
             "code": code,
@@ -36,9 +30,7 @@ pub fn not_found(ctx: &Ctx, what: &str) -> Resp {
         ctx,
         StatusCode::NOT_FOUND,
         "Request_ResourceNotFound",
-        &format!(
-            "Resource '{what}' does not exist or one of its queried reference-property objects are not present."
-        ),
+        &format!("Resource '{what}' does not exist or one of its queried reference-property objects are not present."),
     )
 }
 

@@ -41,14 +41,7 @@ impl Mix {
 
 pub fn fmt_guid(v: u128) -> String {
     let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 pub fn parse_guid(s: &str) -> Option<u128> {
@@ -60,8 +53,8 @@ pub fn parse_guid(s: &str) -> Option<u128> {
 }
 
 const SYL: [&str; 24] = [
-    "ka", "lo", "mi", "ren", "sa", "tor", "vel", "an", "bri", "cor", "da", "el", "fen", "gi",
-    "har", "is", "jo", "ke", "lin", "mar", "nor", "ol", "pe", "quin",
+    "ka", "lo", "mi", "ren", "sa", "tor", "vel", "an", "bri", "cor", "da", "el", "fen", "gi", "har", "is", "jo", "ke",
+    "lin", "mar", "nor", "ol", "pe", "quin",
 ];
 const SUR_SUFFIX: [&str; 8] = ["son", "berg", "ley", "ford", "wick", "mont", "dale", "ton"];
 pub const GIVEN_COUNT: u64 = 24 * 24;
@@ -96,22 +89,10 @@ pub const DEPARTMENTS: [&str; 10] = [
     "Research",
     "Facilities",
 ];
-pub const OFFICES: [&str; 6] = [
-    "Building 1",
-    "Building 2",
-    "Building 3",
-    "Harbor Office",
-    "Hill Office",
-    "Remote",
-];
+pub const OFFICES: [&str; 6] = ["Building 1", "Building 2", "Building 3", "Harbor Office", "Hill Office", "Remote"];
 pub const LOCATIONS: [&str; 10] = ["US", "GB", "DE", "FR", "IN", "JP", "BR", "CA", "AU", "NL"];
-pub const GUEST_DOMAINS: [&str; 5] = [
-    "partner-one.example",
-    "vendor-two.example",
-    "outside-three.example",
-    "guest-four.example",
-    "agency-five.example",
-];
+pub const GUEST_DOMAINS: [&str; 5] =
+    ["partner-one.example", "vendor-two.example", "outside-three.example", "guest-four.example", "agency-five.example"];
 pub const SKU_COUNT: usize = 4;
 
 fn cap(s: &str) -> String {
@@ -129,12 +110,7 @@ pub fn given_name(i: u16) -> String {
 
 pub fn surname(i: u16) -> String {
     let i = i as usize;
-    cap(&format!(
-        "{}{}{}",
-        SYL[(i / 8) % 24],
-        SYL[(i / 192) % 24],
-        SUR_SUFFIX[i % 8]
-    ))
+    cap(&format!("{}{}{}", SYL[(i / 8) % 24], SYL[(i / 192) % 24], SUR_SUFFIX[i % 8]))
 }
 
 /// 2016-01-01T00:00:00Z .. ~2025-06-01 for initial users.
@@ -183,11 +159,7 @@ pub fn gen_user(seed: u64, num: u32, guest_pct: u64, created: Option<i64>) -> Us
     } else {
         MailVal::Gen
     };
-    let lic = if guest {
-        0
-    } else {
-        (r.below(15) + 1) as u8 & 0x0F
-    };
+    let lic = if guest { 0 } else { (r.below(15) + 1) as u8 & 0x0F };
     UserRec {
         num,
         id,
@@ -196,39 +168,15 @@ pub fn gen_user(seed: u64, num: u32, guest_pct: u64, created: Option<i64>) -> Us
         created: created.unwrap_or(CREATED_FROM + r.below(CREATED_SPAN) as i64),
         display: None,
         mail,
-        job: if guest || r.pct(8) {
-            0
-        } else {
-            1 + r.below(JOB_TITLES.len() as u64) as u8
-        },
-        dept: if guest || r.pct(5) {
-            0
-        } else {
-            1 + r.below(DEPARTMENTS.len() as u64) as u8
-        },
-        office: if r.pct(30) {
-            0
-        } else {
-            1 + r.below(OFFICES.len() as u64) as u8
-        },
-        loc: if guest && r.pct(50) {
-            0
-        } else {
-            1 + r.below(LOCATIONS.len() as u64) as u8
-        },
+        job: if guest || r.pct(8) { 0 } else { 1 + r.below(JOB_TITLES.len() as u64) as u8 },
+        dept: if guest || r.pct(5) { 0 } else { 1 + r.below(DEPARTMENTS.len() as u64) as u8 },
+        office: if r.pct(30) { 0 } else { 1 + r.below(OFFICES.len() as u64) as u8 },
+        loc: if guest && r.pct(50) { 0 } else { 1 + r.below(LOCATIONS.len() as u64) as u8 },
         guest_dom: r.below(GUEST_DOMAINS.len() as u64) as u8,
         lic,
         flags: f,
-        cost_center: if r.pct(40) {
-            1000 + r.below(9000) as u16
-        } else {
-            0
-        },
-        ext_attr1: if !guest && r.pct(30) {
-            100 + r.below(900) as u16
-        } else {
-            0
-        },
+        cost_center: if r.pct(40) { 1000 + r.below(9000) as u16 } else { 0 },
+        ext_attr1: if !guest && r.pct(30) { 100 + r.below(900) as u16 } else { 0 },
     }
 }
 

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 pub type Resp = Response<Full<Bytes>>;
 
-pub const AGS_DIAGNOSTIC: &str = r#"{"ServerInfo":{"DataCenter":"Sim West","Slice":"E","Ring":"4","ScaleUnit":"001","RoleInstance":"SIM0000001"}}"#;
+pub const AGS_DIAGNOSTIC: &str =
+    r#"{"ServerInfo":{"DataCenter":"Sim West","Slice":"E","Ring":"4","ScaleUnit":"001","RoleInstance":"SIM0000001"}}"#;
 pub const GRAPH_JSON: &str =
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -29,11 +30,7 @@ impl Ctx {
             .filter(|s| !s.is_empty() && s.len() <= 200)
             .map(str::to_string)
             .unwrap_or_else(|| request_id.clone());
-        Ctx {
-            request_id,
-            client_request_id,
-            ru: None,
-        }
+        Ctx { request_id, client_request_id, ru: None }
     }
 
     pub fn date() -> String {
@@ -42,36 +39,20 @@ impl Ctx {
 }
 
 /// A JSON response; Graph headers are added when `graph` is set.
-pub fn json_response(
-    ctx: &Ctx,
-    status: StatusCode,
-    body: &Value,
-    graph: bool,
-    extra: &[(&str, String)],
-) -> Resp {
+pub fn json_response(ctx: &Ctx, status: StatusCode, body: &Value, graph: bool, extra: &[(&str, String)]) -> Resp {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut r = Response::new(Full::new(Bytes::from(bytes)));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    let ct = if graph {
-        GRAPH_JSON
-    } else {
-        "application/json; charset=utf-8"
-    };
+    let ct = if graph { GRAPH_JSON } else { "application/json; charset=utf-8" };
     h.insert("content-type", HeaderValue::from_static(ct));
     h.insert("cache-control", HeaderValue::from_static("no-cache"));
     if graph {
         set(h, "request-id", &ctx.request_id);
         set(h, "client-request-id", &ctx.client_request_id);
-        h.insert(
-            "x-ms-ags-diagnostic",
-            HeaderValue::from_static(AGS_DIAGNOSTIC),
-        );
+        h.insert("x-ms-ags-diagnostic", HeaderValue::from_static(AGS_DIAGNOSTIC));
         h.insert("odata-version", HeaderValue::from_static("4.0"));
-        h.insert(
-            "strict-transport-security",
-            HeaderValue::from_static("max-age=31536000"),
-        );
+        h.insert("strict-transport-security", HeaderValue::from_static("max-age=31536000"));
         set(h, "x-ms-resource-unit", &ctx.ru.unwrap_or(1).to_string());
     } else {
         set(h, "x-ms-request-id", &ctx.request_id);

@@ -105,24 +105,20 @@ pub struct GraphSim {
 impl GraphSim {
     pub async fn start(opts: GraphSimOptions) -> anyhow::Result<GraphSim> {
         let tls = tls::generate()?;
-        let listener = tokio::net::TcpListener::bind(opts.listen)
-            .await
-            .with_context(|| format!("binding {}", opts.listen))?;
+        let listener =
+            tokio::net::TcpListener::bind(opts.listen).await.with_context(|| format!("binding {}", opts.listen))?;
         let addr = listener.local_addr()?;
         let origin = format!("https://{addr}");
         let ca_path = match &opts.ca_out {
             Some(p) => p.clone(),
             None => std::env::temp_dir().join(format!("entra-graph-sim-ca-{}.pem", addr.port())),
         };
-        std::fs::write(&ca_path, &tls.ca_pem)
-            .with_context(|| format!("writing CA PEM to {}", ca_path.display()))?;
+        std::fs::write(&ca_path, &tls.ca_pem).with_context(|| format!("writing CA PEM to {}", ca_path.display()))?;
 
         let gen_opts = opts.clone();
-        let tenant = tokio::task::spawn_blocking(move || {
-            tenant::Tenant::generate(gen_opts.seed, gen_opts.users)
-        })
-        .await
-        .context("tenant generation")?;
+        let tenant = tokio::task::spawn_blocking(move || tenant::Tenant::generate(gen_opts.seed, gen_opts.users))
+            .await
+            .context("tenant generation")?;
         let meta = tenant.meta.clone();
         let mut apps = HashMap::new();
         apps.insert(
@@ -164,13 +160,7 @@ impl GraphSim {
             Arc::new(info.clone()),
             cancel.clone(),
         ));
-        Ok(GraphSim {
-            shared,
-            info,
-            ca_pem: tls.ca_pem,
-            cancel,
-            task: Some(task),
-        })
+        Ok(GraphSim { shared, info, ca_pem: tls.ca_pem, cancel, task: Some(task) })
     }
 
     pub fn info(&self) -> SimInfo {
@@ -216,18 +206,12 @@ impl GraphSim {
 
     /// Move the simulated clock forward (tokens and delta tokens age accordingly).
     pub fn advance_clock(&self, seconds: i64) {
-        self.shared
-            .clock_offset
-            .fetch_add(seconds, Ordering::Relaxed);
+        self.shared.clock_offset.fetch_add(seconds, Ordering::Relaxed);
     }
 
     /// The directory-extension property name carried by some users (`extension_<hex>_costCenter`).
     pub fn extension_property(&self) -> String {
-        self.shared
-            .tenant
-            .read()
-            .map(|t| t.meta.ext_name.clone())
-            .unwrap_or_default()
+        self.shared.tenant.read().map(|t| t.meta.ext_name.clone()).unwrap_or_default()
     }
 
     /// The tenant's verified domain (also accepted as `{tenant}` by the token endpoint).
@@ -311,10 +295,7 @@ impl GraphSimArgs {
         }
         Ok(GraphSimOptions {
             listen: self.listen,
-            users: self
-                .users
-                .or(self.preset.map(Preset::users))
-                .unwrap_or(1000),
+            users: self.users.or(self.preset.map(Preset::users)).unwrap_or(1000),
             seed: self.seed,
             latency_ms: self.latency_ms,
             per_object_us: self.per_object_us,
@@ -330,9 +311,7 @@ impl GraphSimArgs {
 pub async fn run_standalone(args: GraphSimArgs) -> anyhow::Result<()> {
     let sim = GraphSim::start(args.to_options()?).await?;
     println!("{}", serde_json::to_string(&sim.info())?);
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
     sim.shutdown().await;
     Ok(())
 }
@@ -353,29 +332,14 @@ mod tests {
         let o = Cli::parse_from(["x"]).sim.to_options().unwrap();
         assert_eq!(o.users, 1000);
         assert_eq!(o.listen, GraphSimOptions::default().listen);
-        let o = Cli::parse_from(["x", "--preset", "large"])
+        let o = Cli::parse_from(["x", "--preset", "large"]).sim.to_options().unwrap();
+        assert_eq!(o.users, 100_000);
+        let o = Cli::parse_from(["x", "--preset", "xl", "--users", "7", "--throttling", "--latency-ms", "5"])
             .sim
             .to_options()
             .unwrap();
-        assert_eq!(o.users, 100_000);
-        let o = Cli::parse_from([
-            "x",
-            "--preset",
-            "xl",
-            "--users",
-            "7",
-            "--throttling",
-            "--latency-ms",
-            "5",
-        ])
-        .sim
-        .to_options()
-        .unwrap();
         assert_eq!((o.users, o.throttling, o.latency_ms), (7, true, 5));
-        assert!(Cli::parse_from(["x", "--faults", "chaos"])
-            .sim
-            .to_options()
-            .is_err());
+        assert!(Cli::parse_from(["x", "--faults", "chaos"]).sim.to_options().is_err());
         assert!(std::mem::size_of::<model::UserRec>() <= 104);
     }
 }

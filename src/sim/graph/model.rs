@@ -1,9 +1,7 @@
 //! The compact in-memory user record and its rendering to Graph `user` JSON.
 //! Records hold small indices into word lists; strings are built only when a page is served.
 
-use super::gen::{
-    fmt_guid, given_name, surname, DEPARTMENTS, GUEST_DOMAINS, JOB_TITLES, LOCATIONS, OFFICES,
-};
+use super::gen::{fmt_guid, given_name, surname, DEPARTMENTS, GUEST_DOMAINS, JOB_TITLES, LOCATIONS, OFFICES};
 use serde_json::{json, Map, Value};
 
 pub mod flags {
@@ -110,19 +108,13 @@ pub const USER_PROPERTIES: [&str; 29] = [
 ];
 
 pub fn fmt_time(secs: i64) -> String {
-    chrono::DateTime::from_timestamp(secs, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn pick(list: &[&str], idx: u8) -> Value {
     match idx {
         0 => Value::Null,
-        i => list
-            .get(i as usize - 1)
-            .map(|s| Value::String(s.to_string()))
-            .unwrap_or(Value::Null),
+        i => list.get(i as usize - 1).map(|s| Value::String(s.to_string())).unwrap_or(Value::Null),
     }
 }
 
@@ -134,24 +126,14 @@ impl UserRec {
         fmt_guid(self.id)
     }
     pub fn local_part(&self) -> String {
-        format!(
-            "{}.{}{}",
-            given_name(self.given).to_lowercase(),
-            surname(self.surname).to_lowercase(),
-            self.num
-        )
+        format!("{}.{}{}", given_name(self.given).to_lowercase(), surname(self.surname).to_lowercase(), self.num)
     }
     pub fn guest_domain(&self) -> &'static str {
         GUEST_DOMAINS[self.guest_dom as usize % GUEST_DOMAINS.len()]
     }
     pub fn upn(&self, m: &TenantMeta) -> String {
         if self.is_guest() {
-            format!(
-                "{}_{}#EXT#@{}",
-                self.local_part(),
-                self.guest_domain(),
-                m.domain
-            )
+            format!("{}_{}#EXT#@{}", self.local_part(), self.guest_domain(), m.domain)
         } else {
             format!("{}@{}", self.local_part(), m.domain)
         }
@@ -160,9 +142,7 @@ impl UserRec {
         match &self.mail {
             MailVal::Null => None,
             MailVal::Custom(s) => Some(s.to_string()),
-            MailVal::Gen if self.is_guest() => {
-                Some(format!("{}@{}", self.local_part(), self.guest_domain()))
-            }
+            MailVal::Gen if self.is_guest() => Some(format!("{}@{}", self.local_part(), self.guest_domain())),
             MailVal::Gen => Some(format!("{}@{}", self.local_part(), m.domain)),
         }
     }
@@ -201,10 +181,7 @@ impl UserRec {
                 if let Some(mail) = self.mail(m) {
                     proxies.push(format!("SMTP:{mail}"));
                     if !guest && f & flags::ALIAS != 0 {
-                        proxies.push(format!(
-                            "smtp:{}@contoso-sim.mail.onmicrosoft.com",
-                            self.local_part()
-                        ));
+                        proxies.push(format!("smtp:{}@contoso-sim.mail.onmicrosoft.com", self.local_part()));
                     }
                 }
                 json!(proxies)
@@ -213,24 +190,14 @@ impl UserRec {
             "accountEnabled" => json!(f & flags::ENABLED != 0),
             "createdDateTime" => json!(fmt_time(self.created)),
             "creationType" => null_unless(guest, json!("Invitation")),
-            "externalUserState" => null_unless(
-                guest,
-                json!(if f & flags::ACCEPTED != 0 {
-                    "Accepted"
-                } else {
-                    "PendingAcceptance"
-                }),
-            ),
-            "externalUserStateChangeDateTime" => {
-                null_unless(guest, json!(fmt_time(self.created + 3600)))
+            "externalUserState" => {
+                null_unless(guest, json!(if f & flags::ACCEPTED != 0 { "Accepted" } else { "PendingAcceptance" }))
             }
+            "externalUserStateChangeDateTime" => null_unless(guest, json!(fmt_time(self.created + 3600))),
             "jobTitle" => pick(&JOB_TITLES, self.job),
             "department" => pick(&DEPARTMENTS, self.dept),
             "companyName" => null_unless(!guest, json!(m.company)),
-            "employeeId" => null_unless(
-                f & flags::EMPLOYEE_ID != 0,
-                json!(format!("E{:07}", self.num)),
-            ),
+            "employeeId" => null_unless(f & flags::EMPLOYEE_ID != 0, json!(format!("E{:07}", self.num))),
             "employeeType" => null_unless(!guest, json!("Employee")),
             "usageLocation" => pick(&LOCATIONS, self.loc),
             "assignedLicenses" => Value::Array(
@@ -254,11 +221,8 @@ impl UserRec {
             "onPremisesSyncEnabled" => null_unless(synced, json!(true)),
             "onPremisesImmutableId" => null_unless(synced, json!(base64_id(self.id))),
             "businessPhones" => {
-                let phones: Vec<String> = if f & flags::PHONE != 0 {
-                    vec![format!("+1 555 01{:02}", self.num % 100)]
-                } else {
-                    vec![]
-                };
+                let phones: Vec<String> =
+                    if f & flags::PHONE != 0 { vec![format!("+1 555 01{:02}", self.num % 100)] } else { vec![] };
                 json!(phones)
             }
             "mobilePhone" | "deletedDateTime" => Value::Null,

@@ -23,18 +23,9 @@ use tokio_util::sync::CancellationToken;
 
 const MAX_BODY: usize = 1 << 20;
 
-const USER_READ: [&str; 4] = [
-    "User.Read.All",
-    "User.ReadWrite.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-];
-const ORG_READ: [&str; 4] = [
-    "Organization.Read.All",
-    "Organization.ReadWrite.All",
-    "Directory.Read.All",
-    "Directory.ReadWrite.All",
-];
+const USER_READ: [&str; 4] = ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+const ORG_READ: [&str; 4] =
+    ["Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
 
 pub async fn serve(
     listener: TcpListener,
@@ -50,8 +41,7 @@ pub async fn serve(
         };
         let Ok((tcp, _)) = accepted else { continue };
         let _ = tcp.set_nodelay(true);
-        let (acceptor, sh, info, cancel) =
-            (acceptor.clone(), sh.clone(), info.clone(), cancel.clone());
+        let (acceptor, sh, info, cancel) = (acceptor.clone(), sh.clone(), info.clone(), cancel.clone());
         tokio::spawn(async move {
             let tls = tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -62,9 +52,8 @@ pub async fn serve(
                 let (sh, info) = (sh.clone(), info.clone());
                 async move { Ok::<_, Infallible>(handle(sh, info, req).await) }
             });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(tls), svc);
+            let conn =
+                hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(tls), svc);
             tokio::select! {
                 _ = cancel.cancelled() => {}
                 _ = conn => {}
@@ -74,12 +63,7 @@ pub async fn serve(
 }
 
 async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> Resp {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut ctx = Ctx::new(header("client-request-id").as_deref());
     let authorization = header("authorization");
     let eventual = header("consistencylevel").is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
@@ -115,36 +99,15 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
                 &format!("The endpoint only accepts POST, OPTIONS requests. Received a {method} request."),
             )
         };
-        record(
-            &sh,
-            "POST /{tenant}/oauth2/v2.0/token",
-            resp.status().as_u16(),
-            0,
-            0,
-        );
+        record(&sh, "POST /{tenant}/oauth2/v2.0/token", resp.status().as_u16(), 0, 0);
         return resp;
     }
     if segs.first().is_some_and(|v| *v == "v1.0" || *v == "beta") {
         let ver = segs[0];
         let q = Query::parse(query.as_deref());
-        return graph(
-            &sh,
-            &mut ctx,
-            &method,
-            ver,
-            &segs[1..],
-            &q,
-            authorization.as_deref(),
-            eventual,
-        )
-        .await;
+        return graph(&sh, &mut ctx, &method, ver, &segs[1..], &q, authorization.as_deref(), eventual).await;
     }
-    let resp = graph_error(
-        &ctx,
-        StatusCode::NOT_FOUND,
-        "UnknownError",
-        &format!("No route for {method} {path}"),
-    );
+    let resp = graph_error(&ctx, StatusCode::NOT_FOUND, "UnknownError", &format!("No route for {method} {path}"));
     record(&sh, "other", 404, 0, 0);
     resp
 }
@@ -190,10 +153,7 @@ async fn graph(
     ctx.ru = Some(ru);
 
     // Authentication.
-    let token = authorization.and_then(|h| {
-        h.strip_prefix("Bearer ")
-            .or_else(|| h.strip_prefix("bearer "))
-    });
+    let token = authorization.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")));
     let claims = match token.map(str::trim).filter(|t| !t.is_empty()) {
         None => Err("Access token is empty."),
         Some(t) => verify(sh, t),
@@ -235,10 +195,7 @@ async fn graph(
         let users = sh.tenant.read().map(|t| t.user_count()).unwrap_or(0);
         let key = format!("{}/{}", claims.appid, claims.tid);
         let taken = match sh.throttle.lock() {
-            Ok(mut b) => b
-                .entry(key)
-                .or_insert_with(|| Bucket::for_tenant(users))
-                .take(ru as f64),
+            Ok(mut b) => b.entry(key).or_insert_with(|| Bucket::for_tenant(users)).take(ru as f64),
             Err(_) => Ok(0.0),
         };
         match taken {
@@ -278,18 +235,14 @@ async fn graph(
                 ctx,
                 StatusCode::NOT_FOUND,
                 "Request_ResourceNotFound",
-                &format!(
-                    "Resource not found for the segment '{}'.",
-                    rest.first().unwrap_or(&"")
-                ),
+                &format!("Resource not found for the segment '{}'.", rest.first().unwrap_or(&"")),
             ),
             0,
         ),
     };
     if let Some(p) = limit_pct.filter(|p| *p >= 0.8) {
         if let Ok(v) = HeaderValue::from_str(&format!("{p:.1}")) {
-            resp.headers_mut()
-                .insert("x-ms-throttle-limit-percentage", v);
+            resp.headers_mut().insert("x-ms-throttle-limit-percentage", v);
         }
     }
     sleep_for(sh, n).await;
@@ -298,8 +251,7 @@ async fn graph(
 }
 
 async fn sleep_for(sh: &Shared, objects: usize) {
-    let us = sh.opts.latency_ms.saturating_mul(1000)
-        + sh.opts.per_object_us.saturating_mul(objects as u64);
+    let us = sh.opts.latency_ms.saturating_mul(1000) + sh.opts.per_object_us.saturating_mul(objects as u64);
     if us > 0 {
         tokio::time::sleep(Duration::from_micros(us)).await;
     }

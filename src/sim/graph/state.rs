@@ -49,12 +49,7 @@ pub struct Faults {
 
 impl Default for Faults {
     fn default() -> Self {
-        Faults {
-            delta_token_ttl_days: 7,
-            gone_next: 0,
-            replay_changes: 0,
-            empty_first_page: false,
-        }
+        Faults { delta_token_ttl_days: 7, gone_next: 0, replay_changes: 0, empty_first_page: false }
     }
 }
 
@@ -119,12 +114,7 @@ impl Bucket {
         } else {
             8000.0
         };
-        Bucket {
-            capacity: cap,
-            tokens: cap,
-            per_sec: cap / 10.0,
-            last: Instant::now(),
-        }
+        Bucket { capacity: cap, tokens: cap, per_sec: cap / 10.0, last: Instant::now() }
     }
 
     /// Take `cost` RU. `Err(seconds to wait)` if the bucket is short.

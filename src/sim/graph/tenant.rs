@@ -34,9 +34,8 @@ pub struct Tenant {
 impl Tenant {
     pub fn generate(seed: u64, count: usize) -> Tenant {
         let meta = gen_meta(seed);
-        let users: BTreeMap<u32, UserRec> = (1..=count as u32)
-            .map(|n| (n, gen_user(seed, n, GUEST_PCT, None)))
-            .collect();
+        let users: BTreeMap<u32, UserRec> =
+            (1..=count as u32).map(|n| (n, gen_user(seed, n, GUEST_PCT, None))).collect();
         Tenant {
             meta,
             seed,
@@ -69,11 +68,7 @@ impl Tenant {
         if after == Some(u32::MAX) {
             return Vec::new();
         }
-        self.users
-            .range(start..)
-            .take(limit)
-            .map(|(_, u)| u)
-            .collect()
+        self.users.range(start..).take(limit).map(|(_, u)| u).collect()
     }
 
     /// Whether any live user has `num > after`.
@@ -105,15 +100,9 @@ impl Tenant {
             if let Some(u) = self.users.get(&num) {
                 out.push(ChangeEntry::Live(u));
             } else if let Some(u) = self.soft_deleted.get(&num) {
-                out.push(ChangeEntry::Removed {
-                    id: u.id,
-                    reason: "changed",
-                });
+                out.push(ChangeEntry::Removed { id: u.id, reason: "changed" });
             } else if let Some(id) = self.hard_deleted.get(&num) {
-                out.push(ChangeEntry::Removed {
-                    id: *id,
-                    reason: "deleted",
-                });
+                out.push(ChangeEntry::Removed { id: *id, reason: "deleted" });
             }
         }
         (out, p)
@@ -121,22 +110,12 @@ impl Tenant {
 
     /// Ground truth: every live user (full JSON) and every user that no longer exists.
     pub fn truth(&self) -> Value {
-        let users: Vec<Value> = self
-            .users
-            .values()
-            .map(|u| Value::Object(u.to_json(&self.meta)))
-            .collect();
-        let mut deleted: Vec<(u32, Value)> = self
-            .soft_deleted
-            .values()
-            .map(|u| (u.num, json!({"id": u.id_str(), "reason": "changed"})))
-            .collect();
-        deleted.extend(self.hard_deleted.iter().map(|(n, id)| {
-            (
-                *n,
-                json!({"id": super::gen::fmt_guid(*id), "reason": "deleted"}),
-            )
-        }));
+        let users: Vec<Value> = self.users.values().map(|u| Value::Object(u.to_json(&self.meta))).collect();
+        let mut deleted: Vec<(u32, Value)> =
+            self.soft_deleted.values().map(|u| (u.num, json!({"id": u.id_str(), "reason": "changed"}))).collect();
+        deleted.extend(
+            self.hard_deleted.iter().map(|(n, id)| (*n, json!({"id": super::gen::fmt_guid(*id), "reason": "deleted"}))),
+        );
         deleted.sort_by_key(|(n, _)| *n);
         let deleted: Vec<Value> = deleted.into_iter().map(|(_, v)| v).collect();
         json!({"users": users, "deleted": {"users": deleted}})
@@ -194,11 +173,7 @@ impl Tenant {
         let live: Vec<u32> = self.users.keys().copied().collect();
         let from_live = sample(&mut rng, &live, spec.hard_delete - from_bin.len());
         for num in from_bin.iter().chain(from_live.iter()) {
-            let id = self
-                .soft_deleted
-                .remove(num)
-                .or_else(|| self.users.remove(num))
-                .map(|u| u.id);
+            let id = self.soft_deleted.remove(num).or_else(|| self.users.remove(num)).map(|u| u.id);
             if let Some(id) = id {
                 self.hard_deleted.insert(*num, id);
                 self.record(*num);
@@ -227,11 +202,7 @@ fn sample(rng: &mut StdRng, pool: &[u32], n: usize) -> Vec<u32> {
 /// Every change is guaranteed to alter the rendered object.
 fn update_user(u: &mut UserRec, mix: &mut Mix, meta: &TenantMeta) {
     let first = mix.below(5);
-    let kinds = if mix.pct(50) {
-        vec![first]
-    } else {
-        vec![first, (first + 1 + mix.below(4)) % 5]
-    };
+    let kinds = if mix.pct(50) { vec![first] } else { vec![first, (first + 1 + mix.below(4)) % 5] };
     for kind in kinds {
         match kind {
             0 => {
@@ -280,31 +251,15 @@ mod tests {
         assert_eq!(t.user_count(), 500);
         let guests = t.users.values().filter(|u| u.is_guest()).count();
         assert!((20..=90).contains(&guests), "guests {guests}");
-        let spec = MutationSpec {
-            create: 10,
-            update: 20,
-            soft_delete: 8,
-            restore: 0,
-            hard_delete: 6,
-            seed: 3,
-        };
+        let spec = MutationSpec { create: 10, update: 20, soft_delete: 8, restore: 0, hard_delete: 6, seed: 3 };
         let s = t.mutate(&spec, 1_700_000_000);
         assert_eq!(s["created"], 10);
         assert_eq!(s["hard_deleted"], 6);
         let truth = t.truth();
         let live = truth["users"].as_array().map(|a| a.len()).unwrap_or(0);
-        let del = truth["deleted"]["users"]
-            .as_array()
-            .map(|a| a.len())
-            .unwrap_or(0);
+        let del = truth["deleted"]["users"].as_array().map(|a| a.len()).unwrap_or(0);
         assert_eq!(live + del, 510);
-        let s2 = t.mutate(
-            &MutationSpec {
-                restore: 3,
-                ..Default::default()
-            },
-            1_700_000_100,
-        );
+        let s2 = t.mutate(&MutationSpec { restore: 3, ..Default::default() }, 1_700_000_100);
         assert_eq!(s2["restored"], 3);
     }
 

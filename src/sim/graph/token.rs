@@ -70,18 +70,13 @@ pub fn verify(sh: &Shared, token: &str) -> Result<Claims, &'static str> {
     if parts.len() != 3 {
         return Err("CompactToken parsing failed with error code: 80049217");
     }
-    let sig = URL_SAFE_NO_PAD
-        .decode(parts[2])
-        .map_err(|_| "CompactToken parsing failed with error code: 80049217")?;
+    let sig = URL_SAFE_NO_PAD.decode(parts[2]).map_err(|_| "CompactToken parsing failed with error code: 80049217")?;
     let signed = format!("{}.{}", parts[0], parts[1]);
     if sig != sh.sealer.mac(signed.as_bytes()) {
         return Err("Access token validation failure. Invalid signature.");
     }
-    let payload = URL_SAFE_NO_PAD
-        .decode(parts[1])
-        .map_err(|_| "Access token validation failure.")?;
-    let c: Claims =
-        serde_json::from_slice(&payload).map_err(|_| "Access token validation failure.")?;
+    let payload = URL_SAFE_NO_PAD.decode(parts[1]).map_err(|_| "Access token validation failure.")?;
+    let c: Claims = serde_json::from_slice(&payload).map_err(|_| "Access token validation failure.")?;
     let now = sh.now();
     if c.exp < now || c.nbf > now + 300 {
         return Err("Access token has expired or is not yet valid.");
@@ -93,13 +88,7 @@ pub fn verify(sh: &Shared, token: &str) -> Result<Claims, &'static str> {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token`.
-pub fn token_endpoint(
-    sh: &Shared,
-    ctx: &Ctx,
-    tenant: &str,
-    authorization: Option<&str>,
-    body: &[u8],
-) -> Resp {
+pub fn token_endpoint(sh: &Shared, ctx: &Ctx, tenant: &str, authorization: Option<&str>, body: &[u8]) -> Resp {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let bad = |status, error, code, msg: String| aad_error(ctx, status, error, code, &msg);
@@ -108,15 +97,15 @@ pub fn token_endpoint(
     if !(tenant.eq_ignore_ascii_case(&sh.tenant_id) || domain_ok) {
         let plausible = tenant.len() <= 256
             && !tenant.is_empty()
-            && tenant
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            && tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
         if !plausible || (!tenant.contains('.') && super::gen::parse_guid(tenant).is_none()) {
             return bad(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 900023,
-                format!("Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."),
+                format!(
+                    "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."
+                ),
             );
         }
         return bad(
@@ -130,14 +119,8 @@ pub fn token_endpoint(
     // HTTP Basic credentials (RFC 6749 §2.3.1: form-urlencoded id and secret).
     let mut basic: Option<(String, String)> = None;
     if let Some(h) = authorization {
-        if let Some(b64) = h
-            .strip_prefix("Basic ")
-            .or_else(|| h.strip_prefix("basic "))
-        {
-            let decoded = STANDARD
-                .decode(b64.trim())
-                .ok()
-                .and_then(|v| String::from_utf8(v).ok());
+        if let Some(b64) = h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")) {
+            let decoded = STANDARD.decode(b64.trim()).ok().and_then(|v| String::from_utf8(v).ok());
             match decoded.as_deref().and_then(|s| s.split_once(':')) {
                 Some((id, secret)) => {
                     let dec = |s: &str| {

@@ -44,9 +44,7 @@ impl Sealer {
 
     fn xor_stream(&self, nonce: &[u8], data: &mut [u8]) {
         for (block, chunk) in data.chunks_mut(8).enumerate() {
-            let ks = self
-                .hash(1, &[nonce, &(block as u64).to_le_bytes()])
-                .to_le_bytes();
+            let ks = self.hash(1, &[nonce, &(block as u64).to_le_bytes()]).to_le_bytes();
             for (b, k) in chunk.iter_mut().zip(ks.iter()) {
                 *b ^= k;
             }
@@ -130,12 +128,7 @@ mod tests {
     #[test]
     fn roundtrip_and_tamper() {
         let s = Sealer::new([7; 32]);
-        let t = DeltaTok {
-            k: "dtok".into(),
-            seq: 42,
-            sel: Some(vec!["id".into()]),
-            iat: 5,
-        };
+        let t = DeltaTok { k: "dtok".into(), seq: 42, sel: Some(vec!["id".into()]), iat: 5 };
         let a = s.seal(&t);
         let b = s.seal(&t);
         assert_ne!(a, b, "tokens must differ per issue");

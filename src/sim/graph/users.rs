@@ -16,11 +16,7 @@ pub struct Query(pub Vec<(String, String)>);
 
 impl Query {
     pub fn parse(raw: Option<&str>) -> Query {
-        Query(
-            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-                .into_owned()
-                .collect(),
-        )
+        Query(url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()).into_owned().collect())
     }
     pub fn get(&self, name: &str) -> Option<&str> {
         let bare = name.trim_start_matches('$');
@@ -40,9 +36,7 @@ fn unsupported_options(ctx: &Ctx, q: &Query, opts: &[&str]) -> Option<Resp> {
             return Some(bad_request(
                 ctx,
                 "Request_UnsupportedQuery",
-                &format!(
-                    "The query option '{o}' is not supported by this simulator on this resource."
-                ),
+                &format!("The query option '{o}' is not supported by this simulator on this resource."),
             ));
         }
     }
@@ -82,16 +76,10 @@ fn page_size_error(ctx: &Ctx, raw: &str) -> Resp {
 /// RU cost of a users request (§4.3): 2, −1 with `$select`, −1 with `$top` < 20, at least 1.
 pub fn users_ru(sh: &Shared, q: &Query, delta: bool) -> u32 {
     let mut selected = q.get("$select").is_some();
-    let mut small_top = q
-        .get("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .is_some_and(|t| t < 20);
+    let mut small_top = q.get("$top").and_then(|t| t.parse::<usize>().ok()).is_some_and(|t| t < 20);
     if let Some(tok) = q.get("$skiptoken") {
         if delta {
-            selected = sh
-                .sealer
-                .open::<DeltaSkip>(tok)
-                .is_some_and(|s| s.sel.is_some());
+            selected = sh.sealer.open::<DeltaSkip>(tok).is_some_and(|s| s.sel.is_some());
         } else if let Some(s) = sh.sealer.open::<ListSkip>(tok) {
             selected = s.sel.is_some();
             small_top = s.top.is_some_and(|t| t < 20);
@@ -119,12 +107,7 @@ pub fn list_users(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, eventual: bool) 
     let (after, top, sel) = if let Some(tok) = q.get("$skiptoken") {
         match sh.sealer.open::<ListSkip>(tok) {
             Some(s) if s.k == "list" => (Some(s.after), s.top, s.sel),
-            _ => {
-                return (
-                    bad_request(ctx, "Request_BadRequest", "Invalid skip token."),
-                    0,
-                )
-            }
+            _ => return (bad_request(ctx, "Request_BadRequest", "Invalid skip token."), 0),
         }
     } else {
         let top = match q.get("$top") {
@@ -141,38 +124,18 @@ pub fn list_users(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, eventual: bool) 
         (None, top, sel)
     };
     let Ok(t) = sh.tenant.read() else {
-        return (
-            graph_error(
-                ctx,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "UnknownError",
-                "Tenant lock poisoned.",
-            ),
-            0,
-        );
+        return (graph_error(ctx, StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "Tenant lock poisoned."), 0);
     };
     let users = t.users_after(after, top.unwrap_or(100));
-    let value: Vec<Value> = users
-        .iter()
-        .map(|u| Value::Object(u.to_json_selected(&t.meta, sel.as_deref())))
-        .collect();
+    let value: Vec<Value> = users.iter().map(|u| Value::Object(u.to_json_selected(&t.meta, sel.as_deref()))).collect();
     let mut body = Map::new();
     body.insert("@odata.context".into(), json!(context_url(sh, ver, &sel)));
-    if after.is_none()
-        && eventual
-        && q.get("$count")
-            .is_some_and(|c| c.eq_ignore_ascii_case("true"))
-    {
+    if after.is_none() && eventual && q.get("$count").is_some_and(|c| c.eq_ignore_ascii_case("true")) {
         body.insert("@odata.count".into(), json!(t.user_count()));
     }
     if let Some(last) = users.last().map(|u| u.num) {
         if t.has_users_after(last) {
-            let tok = sh.sealer.seal(&ListSkip {
-                k: "list".into(),
-                after: last,
-                top,
-                sel: sel.clone(),
-            });
+            let tok = sh.sealer.seal(&ListSkip { k: "list".into(), after: last, top, sel: sel.clone() });
             let mut link = format!("{}/{ver}/users?", sh.origin);
             if let Some(s) = &sel {
                 link.push_str(&format!("$select={}&", s.join(",")));
@@ -186,10 +149,7 @@ pub fn list_users(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, eventual: bool) 
     }
     let n = value.len();
     body.insert("value".into(), Value::Array(value));
-    (
-        json_response(ctx, StatusCode::OK, &Value::Object(body), true, &[]),
-        n,
-    )
+    (json_response(ctx, StatusCode::OK, &Value::Object(body), true, &[]), n)
 }
 
 /// `GET /users/{id | userPrincipalName}`.
@@ -206,18 +166,11 @@ pub fn get_user(sh: &Shared, ctx: &Ctx, ver: &str, key: &str, q: &Query) -> Repl
         Some(u) => {
             let mut o = u.to_json_selected(&t.meta, sel.as_deref());
             let ctxurl = match &sel {
-                Some(s) => format!(
-                    "{}/{ver}/$metadata#users({})/$entity",
-                    sh.origin,
-                    s.join(",")
-                ),
+                Some(s) => format!("{}/{ver}/$metadata#users({})/$entity", sh.origin, s.join(",")),
                 None => format!("{}/{ver}/$metadata#users/$entity", sh.origin),
             };
             o.insert("@odata.context".into(), json!(ctxurl));
-            (
-                json_response(ctx, StatusCode::OK, &Value::Object(o), true, &[]),
-                1,
-            )
+            (json_response(ctx, StatusCode::OK, &Value::Object(o), true, &[]), 1)
         }
     }
 }
@@ -274,16 +227,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         fresh = false;
         match sh.sealer.open::<DeltaSkip>(tok) {
             Some(s) if s.k == "dskip" => s,
-            _ => {
-                return (
-                    bad_request(
-                        ctx,
-                        "Request_BadRequest",
-                        "The specified skip token is invalid.",
-                    ),
-                    0,
-                )
-            }
+            _ => return (bad_request(ctx, "Request_BadRequest", "The specified skip token is invalid."), 0),
         }
     } else if let Some(tok) = q.get("$deltatoken") {
         fresh = true;
@@ -295,14 +239,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
             return finish_page(sh, ctx, ver, &sel, Vec::new(), head_now, None);
         }
         let Some(t) = sh.sealer.open::<DeltaTok>(tok).filter(|t| t.k == "dtok") else {
-            return (
-                bad_request(
-                    ctx,
-                    "Request_BadRequest",
-                    "The specified delta token is invalid.",
-                ),
-                0,
-            );
+            return (bad_request(ctx, "Request_BadRequest", "The specified delta token is invalid."), 0);
         };
         let (gone, ttl, replay) = match sh.faults.lock() {
             Ok(mut f) => {
@@ -339,9 +276,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         }
         DeltaSkip {
             k: "dskip".into(),
-            phase: DeltaPhase::Changes {
-                pos: t.seq.saturating_sub(replay).min(head_now),
-            },
+            phase: DeltaPhase::Changes { pos: t.seq.saturating_sub(replay).min(head_now) },
             head: head_now,
             page: 0,
             sel: t.sel,
@@ -352,25 +287,12 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
             Ok(s) => s,
             Err(r) => return (*r, 0),
         };
-        DeltaSkip {
-            k: "dskip".into(),
-            phase: DeltaPhase::Initial { after: None },
-            head: head_now,
-            page: 0,
-            sel,
-        }
+        DeltaSkip { k: "dskip".into(), phase: DeltaPhase::Initial { after: None }, head: head_now, page: 0, sel }
     };
 
-    let empty_first = sh
-        .faults
-        .lock()
-        .map(|f| f.empty_first_page)
-        .unwrap_or(false);
+    let empty_first = sh.faults.lock().map(|f| f.empty_first_page).unwrap_or(false);
     if fresh && empty_first {
-        let next = DeltaSkip {
-            page: state.page + 1,
-            ..state.clone()
-        };
+        let next = DeltaSkip { page: state.page + 1, ..state.clone() };
         return finish_page(sh, ctx, ver, &state.sel, Vec::new(), state.head, Some(next));
     }
 
@@ -382,19 +304,13 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         DeltaPhase::Initial { after } => {
             let size = page_size(sh, state.head, state.page, 0x1417);
             let users = t.users_after(after, size);
-            let value: Vec<Value> = users
-                .iter()
-                .map(|u| Value::Object(u.to_json_selected(&t.meta, sel.as_deref())))
-                .collect();
-            let next = users
-                .last()
-                .map(|u| u.num)
-                .filter(|n| t.has_users_after(*n))
-                .map(|n| DeltaSkip {
-                    phase: DeltaPhase::Initial { after: Some(n) },
-                    page: state.page + 1,
-                    ..state.clone()
-                });
+            let value: Vec<Value> =
+                users.iter().map(|u| Value::Object(u.to_json_selected(&t.meta, sel.as_deref()))).collect();
+            let next = users.last().map(|u| u.num).filter(|n| t.has_users_after(*n)).map(|n| DeltaSkip {
+                phase: DeltaPhase::Initial { after: Some(n) },
+                page: state.page + 1,
+                ..state.clone()
+            });
             drop(t);
             finish_page(sh, ctx, ver, &sel, value, state.head, next)
         }
@@ -404,9 +320,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
             let value: Vec<Value> = entries
                 .into_iter()
                 .map(|e| match e {
-                    ChangeEntry::Live(u) => {
-                        Value::Object(u.to_json_selected(&t.meta, sel.as_deref()))
-                    }
+                    ChangeEntry::Live(u) => Value::Object(u.to_json_selected(&t.meta, sel.as_deref())),
                     ChangeEntry::Removed { id, reason } => json!({
                         "id": super::gen::fmt_guid(id),
                         "@removed": {"reason": reason},
@@ -440,28 +354,14 @@ fn finish_page(
     match next {
         Some(s) => {
             let tok = sh.sealer.seal(&s);
-            body.insert(
-                "@odata.nextLink".into(),
-                json!(format!("{base}?$skiptoken={tok}")),
-            );
+            body.insert("@odata.nextLink".into(), json!(format!("{base}?$skiptoken={tok}")));
         }
         None => {
-            let tok = sh.sealer.seal(&DeltaTok {
-                k: "dtok".into(),
-                seq: head,
-                sel: sel.clone(),
-                iat: sh.now(),
-            });
-            body.insert(
-                "@odata.deltaLink".into(),
-                json!(format!("{base}?$deltatoken={tok}")),
-            );
+            let tok = sh.sealer.seal(&DeltaTok { k: "dtok".into(), seq: head, sel: sel.clone(), iat: sh.now() });
+            body.insert("@odata.deltaLink".into(), json!(format!("{base}?$deltatoken={tok}")));
         }
     }
     let n = value.len();
     body.insert("value".into(), Value::Array(value));
-    (
-        json_response(ctx, StatusCode::OK, &Value::Object(body), true, &[]),
-        n,
-    )
+    (json_response(ctx, StatusCode::OK, &Value::Object(body), true, &[]), n)
 }

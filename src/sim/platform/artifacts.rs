@@ -50,14 +50,8 @@ impl ArtifactStore {
         let id = format!("{ARTIFACT_PREFIX}{n}");
         let form_data = vec![
             ("key".to_string(), format!("artifacts/{n}/{file_name}")),
-            (
-                "policy".to_string(),
-                format!("sim-policy-{}", uuid::Uuid::new_v4().simple()),
-            ),
-            (
-                "x-amz-signature".to_string(),
-                format!("{:x}", rand::random::<u128>()),
-            ),
+            ("policy".to_string(), format!("sim-policy-{}", uuid::Uuid::new_v4().simple())),
+            ("x-amz-signature".to_string(), format!("{:x}", rand::random::<u128>())),
         ];
         let art = Artifact {
             n,
@@ -102,16 +96,14 @@ pub fn parse_jsonl(text: &str) -> Result<Vec<Value>, String> {
         if l.trim().is_empty() {
             continue;
         }
-        let v: Value =
-            serde_json::from_str(l).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
+        let v: Value = serde_json::from_str(l).map_err(|e| format!("line {}: not JSON: {e}", i + 1))?;
         out.push(v);
     }
     Ok(out)
 }
 
 fn is_rfc3339(v: Option<&Value>) -> bool {
-    v.and_then(Value::as_str)
-        .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok())
+    v.and_then(Value::as_str).is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok())
 }
 
 /// Check one line of an artifact of `item_type`; returns problems (empty = fine).
@@ -137,16 +129,10 @@ pub fn check_line(item_type: &str, line: &Value) -> Vec<String> {
         _ => problems.push("`id` missing or not a non-empty string".into()),
     }
     if !is_rfc3339(line.get("created_date")) {
-        problems.push(format!(
-            "`created_date` not RFC3339: {}",
-            line.get("created_date").unwrap_or(&Value::Null)
-        ));
+        problems.push(format!("`created_date` not RFC3339: {}", line.get("created_date").unwrap_or(&Value::Null)));
     }
     if !is_rfc3339(line.get("modified_date")) {
-        problems.push(format!(
-            "`modified_date` not RFC3339: {}",
-            line.get("modified_date").unwrap_or(&Value::Null)
-        ));
+        problems.push(format!("`modified_date` not RFC3339: {}", line.get("modified_date").unwrap_or(&Value::Null)));
     }
     if !line.get("data").is_some_and(Value::is_object) {
         problems.push("`data` missing or not an object".into());

@@ -44,21 +44,11 @@ pub struct PlatformSimArgs {
 }
 
 /// Start the emulator, drive the worker, print `{"initial"?, "incremental"?, "violations", "route_counts"}`.
-pub async fn run_standalone(
-    args: PlatformSimArgs,
-    in_process: Option<Arc<dyn WorkerHandle>>,
-) -> anyhow::Result<()> {
-    let platform = PlatformSim::start(PlatformOptions {
-        listen: args.listen,
-        ..PlatformOptions::default()
-    })
-    .await?;
+pub async fn run_standalone(args: PlatformSimArgs, in_process: Option<Arc<dyn WorkerHandle>>) -> anyhow::Result<()> {
+    let platform = PlatformSim::start(PlatformOptions { listen: args.listen, ..PlatformOptions::default() }).await?;
     let worker: Arc<dyn WorkerHandle> = match (in_process, &args.worker_url) {
         (Some(w), _) => w,
-        (None, Some(url)) => Arc::new(HttpWorker {
-            url: url.clone(),
-            bearer_token: args.worker_token.clone(),
-        }),
+        (None, Some(url)) => Arc::new(HttpWorker { url: url.clone(), bearer_token: args.worker_token.clone() }),
         (None, None) => {
             anyhow::bail!("--worker-url is required when no in-process worker is given")
         }
@@ -68,11 +58,7 @@ pub async fn run_standalone(
         worker,
         Connection::entra(&args.tenant, &args.client_id, &args.client_secret),
         DriverOptions {
-            spelling: if args.old_spelling {
-                Spelling::Old
-            } else {
-                Spelling::New
-            },
+            spelling: if args.old_spelling { Spelling::Old } else { Spelling::New },
             answer_timeout: std::time::Duration::from_secs(args.answer_timeout_secs),
             ..DriverOptions::default()
         },
@@ -88,19 +74,13 @@ pub async fn run_standalone(
         out.insert("incremental".into(), serde_json::to_value(&r)?);
     }
     let store = platform.store();
-    let counts: std::collections::BTreeMap<String, usize> = store
-        .records
-        .iter()
-        .map(|(k, v)| (k.clone(), v.len()))
-        .collect();
+    let counts: std::collections::BTreeMap<String, usize> =
+        store.records.iter().map(|(k, v)| (k.clone(), v.len())).collect();
     out.insert("records".into(), serde_json::to_value(counts)?);
     out.insert("loader".into(), serde_json::to_value(&store.counters)?);
     out.insert("idm_installs".into(), json!(platform.idm_installs()));
     out.insert("violations".into(), json!(platform.violations()));
-    out.insert(
-        "route_counts".into(),
-        serde_json::to_value(platform.route_counts())?,
-    );
+    out.insert("route_counts".into(), serde_json::to_value(platform.route_counts())?);
     println!("{}", serde_json::Value::Object(out));
     platform.shutdown().await;
     Ok(())

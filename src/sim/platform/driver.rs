@@ -34,16 +34,12 @@ impl WorkerHandle for HttpWorker {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| format!("http client: {e}"))?;
-        let mut req = client
-            .post(format!("{}/handle/async", self.url.trim_end_matches('/')))
-            .json(&Value::Array(vec![event]));
+        let mut req =
+            client.post(format!("{}/handle/async", self.url.trim_end_matches('/'))).json(&Value::Array(vec![event]));
         if let Some(t) = &self.bearer_token {
             req = req.bearer_auth(t);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| format!("POST /handle/async: {e}"))?;
+        let resp = req.send().await.map_err(|e| format!("POST /handle/async: {e}"))?;
         if !resp.status().is_success() {
             return Err(format!("POST /handle/async answered {}", resp.status()));
         }
@@ -161,15 +157,7 @@ pub struct Driver {
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect()
 }
 
 impl Driver {
@@ -179,23 +167,13 @@ impl Driver {
         connection: Connection,
         opts: DriverOptions,
     ) -> Driver {
-        let sync_unit = format!(
-            "don:integration:dvrv-us-1:devo/sim:sync_unit/{}",
-            sanitize(&connection.org_id)
-        );
+        let sync_unit = format!("don:integration:dvrv-us-1:devo/sim:sync_unit/{}", sanitize(&connection.org_id));
         let st = DriverState {
             snap_in_version_id: platform.inner.opts.snap_in_version_id.clone(),
             run_id: new_run_id(),
             ..DriverState::default()
         };
-        Driver {
-            platform,
-            worker,
-            connection,
-            opts,
-            sync_unit,
-            st: Mutex::new(st),
-        }
+        Driver { platform, worker, connection, opts, sync_unit, st: Mutex::new(st) }
     }
 
     /// The sync unit id (state key) of this connection.
@@ -223,14 +201,7 @@ impl Driver {
         let (version, esu_id, esu_name, run_id) = self
             .st
             .lock()
-            .map(|st| {
-                (
-                    st.snap_in_version_id.clone(),
-                    st.esu_id.clone(),
-                    st.esu_name.clone(),
-                    st.run_id.clone(),
-                )
-            })
+            .map(|st| (st.snap_in_version_id.clone(), st.esu_id.clone(), st.esu_name.clone(), st.run_id.clone()))
             .unwrap_or_default();
         let new = to_new(event_type);
         let (esu_id, esu_name) = if new == "START_EXTRACTING_EXTERNAL_SYNC_UNITS" {
@@ -274,24 +245,12 @@ impl Driver {
         if request_id.is_empty() {
             bail!("event has no event_context.request_id");
         }
-        let incoming = to_new(
-            event
-                .pointer("/payload/event_type")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-        );
-        let version = event
-            .pointer("/context/snap_in_version_id")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let incoming = to_new(event.pointer("/payload/event_type").and_then(Value::as_str).unwrap_or(""));
+        let version = event.pointer("/context/snap_in_version_id").and_then(Value::as_str).unwrap_or("").to_string();
         let (tx, rx) = tokio::sync::oneshot::channel();
         {
             let inner = &self.platform.inner;
-            let mut invs = inner
-                .invocations
-                .lock()
-                .map_err(|_| anyhow!("poisoned lock"))?;
+            let mut invs = inner.invocations.lock().map_err(|_| anyhow!("poisoned lock"))?;
             invs.insert(
                 request_id.clone(),
                 Invocation {
@@ -323,10 +282,8 @@ impl Driver {
             }
             Ok(Err(_)) => bail!("{incoming}: answer channel closed"),
             Err(_) => {
-                let msg = format!(
-                    "no answer to {incoming} within {:?} (request_id {request_id})",
-                    self.opts.answer_timeout
-                );
+                let msg =
+                    format!("no answer to {incoming} within {:?} (request_id {request_id})", self.opts.answer_timeout);
                 self.platform.inner.violation(msg.clone());
                 bail!(msg)
             }
@@ -335,10 +292,7 @@ impl Driver {
 
     /// Loader: apply every artifact listed in an answer (once per artifact).
     fn apply_answer(&self, answer: &Value) {
-        let Some(list) = answer
-            .pointer("/event_data/artifacts")
-            .and_then(Value::as_array)
-        else {
+        let Some(list) = answer.pointer("/event_data/artifacts").and_then(Value::as_array) else {
             return;
         };
         let inner = &self.platform.inner;
@@ -362,11 +316,7 @@ impl Driver {
                 Some((t, lines))
             });
             if let Some((t, lines)) = todo {
-                let n = inner
-                    .store
-                    .lock()
-                    .map(|mut s| s.apply_artifact(&t, &lines))
-                    .unwrap_or(0);
+                let n = inner.store.lock().map(|mut s| s.apply_artifact(&t, &lines)).unwrap_or(0);
                 applied.push((t, n));
             }
         }
@@ -398,13 +348,7 @@ impl Driver {
     }
 
     /// Run one phase: START, then CONTINUE while PROGRESS/DELAYED. Returns whether the phase ended DONE.
-    async fn phase(
-        &self,
-        start: &str,
-        cont: Option<&str>,
-        mode: &str,
-        report: &mut RunReport,
-    ) -> bool {
+    async fn phase(&self, start: &str, cont: Option<&str>, mode: &str, report: &mut RunReport) -> bool {
         let mut event_type = start.to_string();
         loop {
             let over = self
@@ -416,10 +360,7 @@ impl Driver {
                 })
                 .unwrap_or(true);
             if over {
-                report.errors.push(format!(
-                    "stopped: more than {} invocations in one run",
-                    self.opts.max_invocations
-                ));
+                report.errors.push(format!("stopped: more than {} invocations in one run", self.opts.max_invocations));
                 return false;
             }
             let answer = match self.send(self.event(&event_type, mode)).await {
@@ -429,11 +370,7 @@ impl Driver {
                     return false;
                 }
             };
-            let t = answer
-                .get("event_type")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let t = answer.get("event_type").and_then(Value::as_str).unwrap_or("").to_string();
             report.answers.push(t.clone());
             if t.ends_with("_DONE") {
                 return true;
@@ -449,9 +386,7 @@ impl Driver {
                 return false;
             }
             let Some(cont) = cont else {
-                report
-                    .errors
-                    .push(format!("{t} is not a valid answer to {start}; run stopped"));
+                report.errors.push(format!("{t} is not a valid answer to {start}; run stopped"));
                 return false;
             };
             if t.ends_with("_PROGRESS") {
@@ -467,62 +402,33 @@ impl Driver {
                 tokio::time::sleep(Duration::from_secs_f64(wait)).await;
                 event_type = cont.to_string();
             } else {
-                report
-                    .errors
-                    .push(format!("{t} is not a valid answer to {start}; run stopped"));
+                report.errors.push(format!("{t} is not a valid answer to {start}; run stopped"));
                 return false;
             }
         }
     }
 
     async fn extraction_phases(&self, mode: &str, report: &mut RunReport) {
-        if !self
-            .phase("START_EXTRACTING_METADATA", None, mode, report)
-            .await
-        {
+        if !self.phase("START_EXTRACTING_METADATA", None, mode, report).await {
             return;
         }
-        if !self
-            .phase(
-                "START_EXTRACTING_DATA",
-                Some("CONTINUE_EXTRACTING_DATA"),
-                mode,
-                report,
-            )
-            .await
-        {
+        if !self.phase("START_EXTRACTING_DATA", Some("CONTINUE_EXTRACTING_DATA"), mode, report).await {
             return;
         }
-        self.phase(
-            "START_EXTRACTING_ATTACHMENTS",
-            Some("CONTINUE_EXTRACTING_ATTACHMENTS"),
-            mode,
-            report,
-        )
-        .await;
+        self.phase("START_EXTRACTING_ATTACHMENTS", Some("CONTINUE_EXTRACTING_ATTACHMENTS"), mode, report).await;
     }
 
     /// ESU → (pick the first unit) → metadata → data → attachments, mode INITIAL.
     pub async fn initial_import(&self) -> anyhow::Result<RunReport> {
         let from = self.begin_run();
         let mut report = RunReport::default();
-        if self
-            .phase(
-                "START_EXTRACTING_EXTERNAL_SYNC_UNITS",
-                None,
-                "INITIAL",
-                &mut report,
-            )
-            .await
-        {
+        if self.phase("START_EXTRACTING_EXTERNAL_SYNC_UNITS", None, "INITIAL", &mut report).await {
             match self.first_esu() {
                 Some((id, name)) => {
                     self.set_external_sync_unit(&id, &name);
                     self.extraction_phases("INITIAL", &mut report).await;
                 }
-                None => report
-                    .errors
-                    .push("no external sync unit arrived in the ESU artifact".to_string()),
+                None => report.errors.push("no external sync unit arrived in the ESU artifact".to_string()),
             }
         }
         Ok(self.finish_run(report, from))
@@ -533,12 +439,8 @@ impl Driver {
         let from = self.begin_run();
         let chosen = self.st.lock().map(|s| s.esu_id.clone()).unwrap_or_default();
         if chosen.is_empty() {
-            let (id, name) = self.first_esu().unwrap_or_else(|| {
-                (
-                    self.connection.org_id.clone(),
-                    self.connection.org_name.clone(),
-                )
-            });
+            let (id, name) =
+                self.first_esu().unwrap_or_else(|| (self.connection.org_id.clone(), self.connection.org_name.clone()));
             self.set_external_sync_unit(&id, &name);
         }
         let mut report = RunReport::default();
@@ -557,8 +459,5 @@ impl Driver {
 }
 
 fn new_run_id() -> String {
-    format!(
-        "don:integration:dvrv-us-1:devo/sim:sync_run/{}",
-        uuid::Uuid::new_v4().simple()
-    )
+    format!("don:integration:dvrv-us-1:devo/sim:sync_run/{}", uuid::Uuid::new_v4().simple())
 }

@@ -5,26 +5,14 @@ use serde_json::{json, Value};
 
 /// Incoming event types: (new spelling, old spelling or "" when there is none).
 pub const INCOMING: &[(&str, &str)] = &[
-    (
-        "START_EXTRACTING_EXTERNAL_SYNC_UNITS",
-        "EXTRACTION_EXTERNAL_SYNC_UNITS_START",
-    ),
+    ("START_EXTRACTING_EXTERNAL_SYNC_UNITS", "EXTRACTION_EXTERNAL_SYNC_UNITS_START"),
     ("START_EXTRACTING_METADATA", "EXTRACTION_METADATA_START"),
     ("START_EXTRACTING_DATA", "EXTRACTION_DATA_START"),
     ("CONTINUE_EXTRACTING_DATA", "EXTRACTION_DATA_CONTINUE"),
     ("START_DELETING_EXTRACTOR_STATE", "EXTRACTION_DATA_DELETE"),
-    (
-        "START_EXTRACTING_ATTACHMENTS",
-        "EXTRACTION_ATTACHMENTS_START",
-    ),
-    (
-        "CONTINUE_EXTRACTING_ATTACHMENTS",
-        "EXTRACTION_ATTACHMENTS_CONTINUE",
-    ),
-    (
-        "START_DELETING_EXTRACTOR_ATTACHMENTS_STATE",
-        "EXTRACTION_ATTACHMENTS_DELETE",
-    ),
+    ("START_EXTRACTING_ATTACHMENTS", "EXTRACTION_ATTACHMENTS_START"),
+    ("CONTINUE_EXTRACTING_ATTACHMENTS", "EXTRACTION_ATTACHMENTS_CONTINUE"),
+    ("START_DELETING_EXTRACTOR_ATTACHMENTS_STATE", "EXTRACTION_ATTACHMENTS_DELETE"),
     ("START_LOADING_DATA", ""),
     ("CONTINUE_LOADING_DATA", ""),
     ("START_LOADING_ATTACHMENTS", ""),
@@ -78,62 +66,48 @@ pub fn to_old(name: &str) -> String {
 pub fn is_stateless(incoming_new: &str) -> bool {
     valid_answers(incoming_new) == ["UNKNOWN_EVENT_TYPE"]
         || matches!(
-        incoming_new,
-        "START_EXTRACTING_EXTERNAL_SYNC_UNITS"
-            | "START_DELETING_EXTRACTOR_STATE"
-            | "START_DELETING_EXTRACTOR_ATTACHMENTS_STATE"
-            | "START_DELETING_LOADER_STATE"
-            | "START_DELETING_LOADER_ATTACHMENT_STATE"
-    )
+            incoming_new,
+            "START_EXTRACTING_EXTERNAL_SYNC_UNITS"
+                | "START_DELETING_EXTRACTOR_STATE"
+                | "START_DELETING_EXTRACTOR_ATTACHMENTS_STATE"
+                | "START_DELETING_LOADER_STATE"
+                | "START_DELETING_LOADER_ATTACHMENT_STATE"
+        )
 }
 
 /// Valid answers (new spelling) to an incoming event given in the new spelling (§3.3).
 pub fn valid_answers(incoming_new: &str) -> &'static [&'static str] {
     match incoming_new {
-        "START_EXTRACTING_EXTERNAL_SYNC_UNITS" => &[
-            "EXTERNAL_SYNC_UNIT_EXTRACTION_DONE",
-            "EXTERNAL_SYNC_UNIT_EXTRACTION_ERROR",
-        ],
+        "START_EXTRACTING_EXTERNAL_SYNC_UNITS" => {
+            &["EXTERNAL_SYNC_UNIT_EXTRACTION_DONE", "EXTERNAL_SYNC_UNIT_EXTRACTION_ERROR"]
+        }
         "START_EXTRACTING_METADATA" => &["METADATA_EXTRACTION_DONE", "METADATA_EXTRACTION_ERROR"],
-        "START_EXTRACTING_DATA" | "CONTINUE_EXTRACTING_DATA" => &[
-            "DATA_EXTRACTION_DONE",
-            "DATA_EXTRACTION_PROGRESS",
-            "DATA_EXTRACTION_DELAYED",
-            "DATA_EXTRACTION_ERROR",
-        ],
+        "START_EXTRACTING_DATA" | "CONTINUE_EXTRACTING_DATA" => {
+            &["DATA_EXTRACTION_DONE", "DATA_EXTRACTION_PROGRESS", "DATA_EXTRACTION_DELAYED", "DATA_EXTRACTION_ERROR"]
+        }
         "START_EXTRACTING_ATTACHMENTS" | "CONTINUE_EXTRACTING_ATTACHMENTS" => &[
             "ATTACHMENT_EXTRACTION_DONE",
             "ATTACHMENT_EXTRACTION_PROGRESS",
             "ATTACHMENT_EXTRACTION_DELAYED",
             "ATTACHMENT_EXTRACTION_ERROR",
         ],
-        "START_DELETING_EXTRACTOR_STATE" => &[
-            "EXTRACTOR_STATE_DELETION_DONE",
-            "EXTRACTOR_STATE_DELETION_ERROR",
-        ],
-        "START_DELETING_EXTRACTOR_ATTACHMENTS_STATE" => &[
-            "EXTRACTOR_ATTACHMENTS_STATE_DELETION_DONE",
-            "EXTRACTOR_ATTACHMENTS_STATE_DELETION_ERROR",
-        ],
-        "START_LOADING_DATA" | "CONTINUE_LOADING_DATA" => &[
-            "DATA_LOADING_DONE",
-            "DATA_LOADING_PROGRESS",
-            "DATA_LOADING_DELAYED",
-            "DATA_LOADING_ERROR",
-        ],
+        "START_DELETING_EXTRACTOR_STATE" => &["EXTRACTOR_STATE_DELETION_DONE", "EXTRACTOR_STATE_DELETION_ERROR"],
+        "START_DELETING_EXTRACTOR_ATTACHMENTS_STATE" => {
+            &["EXTRACTOR_ATTACHMENTS_STATE_DELETION_DONE", "EXTRACTOR_ATTACHMENTS_STATE_DELETION_ERROR"]
+        }
+        "START_LOADING_DATA" | "CONTINUE_LOADING_DATA" => {
+            &["DATA_LOADING_DONE", "DATA_LOADING_PROGRESS", "DATA_LOADING_DELAYED", "DATA_LOADING_ERROR"]
+        }
         "START_LOADING_ATTACHMENTS" | "CONTINUE_LOADING_ATTACHMENTS" => &[
             "ATTACHMENT_LOADING_DONE",
             "ATTACHMENT_LOADING_PROGRESS",
             "ATTACHMENT_LOADING_DELAYED",
             "ATTACHMENT_LOADING_ERROR",
         ],
-        "START_DELETING_LOADER_STATE" => {
-            &["LOADER_STATE_DELETION_DONE", "LOADER_STATE_DELETION_ERROR"]
+        "START_DELETING_LOADER_STATE" => &["LOADER_STATE_DELETION_DONE", "LOADER_STATE_DELETION_ERROR"],
+        "START_DELETING_LOADER_ATTACHMENT_STATE" => {
+            &["LOADER_ATTACHMENT_STATE_DELETION_DONE", "LOADER_ATTACHMENT_STATE_DELETION_ERROR"]
         }
-        "START_DELETING_LOADER_ATTACHMENT_STATE" => &[
-            "LOADER_ATTACHMENT_STATE_DELETION_DONE",
-            "LOADER_ATTACHMENT_STATE_DELETION_ERROR",
-        ],
         _ => &["UNKNOWN_EVENT_TYPE"],
     }
 }
@@ -195,19 +169,13 @@ pub fn build_event(p: &EventParams) -> Value {
     if incoming_new != "START_EXTRACTING_EXTERNAL_SYNC_UNITS" {
         if let Some(obj) = ctx.as_object_mut() {
             if p.mode == "INCREMENTAL" {
-                obj.insert(
-                    "extraction_start_time".into(),
-                    json!({"type": "workers_newest"}),
-                );
+                obj.insert("extraction_start_time".into(), json!({"type": "workers_newest"}));
                 obj.insert("reset_extract_from".into(), json!(false));
             } else {
                 obj.insert("extraction_start_time".into(), json!({"type": "unbounded"}));
                 obj.insert("initial_sync_scope".into(), json!("full-history"));
             }
-            obj.insert(
-                "extraction_end_time".into(),
-                json!({"type": "current_time"}),
-            );
+            obj.insert("extraction_end_time".into(), json!({"type": "current_time"}));
         }
     }
     json!({

@@ -21,24 +21,12 @@ pub struct FaultRule {
 impl FaultRule {
     /// Fail the next `times` requests on `route` with `status`.
     pub fn fail(route: &str, status: u16, times: u32) -> FaultRule {
-        FaultRule {
-            route: route.to_string(),
-            status,
-            times,
-            delay_ms: 0,
-            retry_after: None,
-        }
+        FaultRule { route: route.to_string(), status, times, delay_ms: 0, retry_after: None }
     }
 
     /// Delay every response on `route` by `delay_ms` (until faults are cleared).
     pub fn delay(route: &str, delay_ms: u64) -> FaultRule {
-        FaultRule {
-            route: route.to_string(),
-            status: 0,
-            times: 0,
-            delay_ms,
-            retry_after: None,
-        }
+        FaultRule { route: route.to_string(), status: 0, times: 0, delay_ms, retry_after: None }
     }
 
     /// Builder: add a `Retry-After` header to the failure responses.
@@ -126,10 +114,7 @@ mod tests {
     fn fails_exactly_n_times() {
         let f = Faults::default();
         f.inject(FaultRule::fail("state.get", 500, 2).with_retry_after("1"));
-        assert_eq!(
-            f.on_request("state.get").fail,
-            Some((500, Some("1".to_string())))
-        );
+        assert_eq!(f.on_request("state.get").fail, Some((500, Some("1".to_string()))));
         assert!(f.on_request("confirm").fail.is_none());
         assert!(f.on_request("state.get").fail.is_some());
         assert!(f.on_request("state.get").fail.is_none());

@@ -19,9 +19,7 @@ use tokio::sync::{oneshot, Notify};
 
 pub use artifacts::{check_line, parse_jsonl, parse_jsonl_gz};
 pub use cli::{run_standalone, PlatformSimArgs, RunMode};
-pub use driver::{
-    Connection, Driver, DriverOptions, FnWorker, HttpWorker, RunReport, Spelling, WorkerHandle,
-};
+pub use driver::{Connection, Driver, DriverOptions, FnWorker, HttpWorker, RunReport, Spelling, WorkerHandle};
 pub use faults::FaultRule;
 pub use store::{LoadCounters, RecordStore, StoredRecord};
 pub use verify::{verify, TypeCounts, VerifyReport};
@@ -43,8 +41,7 @@ impl Default for PlatformOptions {
             service_account_token: format!("sat-{}", uuid::Uuid::new_v4()),
             snap_in_slug: "entra-airsync".into(),
             import_slug: "entra-airsync-import".into(),
-            snap_in_version_id:
-                "don:integration:dvrv-us-1:devo/sim:snap_in_package/1:snap_in_version/1".into(),
+            snap_in_version_id: "don:integration:dvrv-us-1:devo/sim:snap_in_package/1:snap_in_version/1".into(),
         }
     }
 }
@@ -96,10 +93,7 @@ impl Inner {
     }
 
     pub fn violations_since(&self, from: usize) -> Vec<String> {
-        self.violations
-            .lock()
-            .map(|v| v.get(from..).map(<[String]>::to_vec).unwrap_or_default())
-            .unwrap_or_default()
+        self.violations.lock().map(|v| v.get(from..).map(<[String]>::to_vec).unwrap_or_default()).unwrap_or_default()
     }
 }
 
@@ -129,10 +123,7 @@ impl PlatformSim {
             shutdown: Notify::new(),
         });
         let task = tokio::spawn(server::serve(listener, inner.clone()));
-        Ok(PlatformSim {
-            inner,
-            task: Arc::new(Mutex::new(Some(task))),
-        })
+        Ok(PlatformSim { inner, task: Arc::new(Mutex::new(Some(task))) })
     }
 
     /// `http://127.0.0.1:PORT` — the `devrev_endpoint`.
@@ -173,20 +164,12 @@ impl PlatformSim {
 
     /// A snapshot of the record store.
     pub fn store(&self) -> RecordStore {
-        self.inner
-            .store
-            .lock()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        self.inner.store.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// The stored state text for a sync unit.
     pub fn state_text(&self, sync_unit: &str) -> Option<String> {
-        self.inner
-            .states
-            .lock()
-            .ok()
-            .and_then(|s| s.by_sync_unit.get(sync_unit).cloned())
+        self.inner.states.lock().ok().and_then(|s| s.by_sync_unit.get(sync_unit).cloned())
     }
 
     /// Replace (or with `None`, remove) the state of a sync unit, e.g. to test resumption.
@@ -206,29 +189,17 @@ impl PlatformSim {
 
     /// Successful IDM installs per snap-in version id.
     pub fn idm_installs_by_version(&self) -> BTreeMap<String, u64> {
-        self.inner
-            .idm_counts
-            .lock()
-            .map(|c| c.clone())
-            .unwrap_or_default()
+        self.inner.idm_counts.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// Raw bytes of an uploaded artifact.
     pub fn artifact_bytes(&self, artifact_id: &str) -> Option<Vec<u8>> {
-        self.inner
-            .artifacts
-            .lock()
-            .ok()
-            .and_then(|mut a| a.by_id(artifact_id).and_then(|a| a.bytes.clone()))
+        self.inner.artifacts.lock().ok().and_then(|mut a| a.by_id(artifact_id).and_then(|a| a.bytes.clone()))
     }
 
     /// Number of artifact slots handed out.
     pub fn artifact_count(&self) -> usize {
-        self.inner
-            .artifacts
-            .lock()
-            .map(|a| a.items.len())
-            .unwrap_or(0)
+        self.inner.artifacts.lock().map(|a| a.items.len()).unwrap_or(0)
     }
 
     /// Stop serving.

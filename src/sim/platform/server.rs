@@ -53,10 +53,7 @@ pub(crate) async fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) 
 fn json_resp(status: StatusCode, v: Value) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(v.to_string())));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
     r
 }
 
@@ -74,9 +71,7 @@ fn route_name(method: &Method, path: &str) -> &'static str {
         (&Method::GET, "/internal/airdrop.artifacts.download-url") => "download-url",
         (&Method::GET, "/internal/snap-ins.get") => "snap-ins.get",
         (&Method::POST, "/internal/airdrop.recipe.blueprints.create") => "blueprints.create",
-        (&Method::POST, "/internal/airdrop.recipe.initial-domain-mappings.install") => {
-            "idm.install"
-        }
+        (&Method::POST, "/internal/airdrop.recipe.initial-domain-mappings.install") => "idm.install",
         (&Method::POST, p) if p.starts_with("/upload/") => "upload",
         (&Method::GET, p) if p.starts_with("/download/") => "download",
         _ => "unknown",
@@ -108,14 +103,7 @@ async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Resp {
 }
 
 fn query_map(req: &Request<Incoming>) -> HashMap<String, String> {
-    req.uri()
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default()
+    req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -127,9 +115,7 @@ enum Auth {
 /// Check the Authorization header; records a violation and returns false when wrong.
 fn auth_ok(inner: &Inner, route: &str, headers: &HeaderMap, kind: Auth) -> bool {
     let token = &inner.opts.service_account_token;
-    let got = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let got = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let ok = match (kind, got) {
         (Auth::Raw, Some(v)) => v == token,
         (Auth::Bearer, Some(v)) => v.strip_prefix("Bearer ") == Some(token.as_str()),
@@ -139,8 +125,7 @@ fn auth_ok(inner: &Inner, route: &str, headers: &HeaderMap, kind: Auth) -> bool 
         let why = match (kind, got) {
             (_, None) => "missing Authorization".to_string(),
             (Auth::Raw, Some(v)) if v.strip_prefix("Bearer ") == Some(token.as_str()) => {
-                "Authorization has a `Bearer ` prefix; this endpoint takes the raw token"
-                    .to_string()
+                "Authorization has a `Bearer ` prefix; this endpoint takes the raw token".to_string()
             }
             (Auth::Bearer, Some(v)) if v == token => {
                 "Authorization lacks the `Bearer ` prefix this endpoint needs".to_string()
@@ -155,10 +140,7 @@ fn auth_ok(inner: &Inner, route: &str, headers: &HeaderMap, kind: Auth) -> bool 
 async fn read_body(req: Request<Incoming>) -> Result<Bytes, Resp> {
     match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(_) => Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body too large or unreadable",
-        )),
+        Err(_) => Err(error(StatusCode::PAYLOAD_TOO_LARGE, "body too large or unreadable")),
     }
 }
 
@@ -166,8 +148,9 @@ async fn dispatch(inner: &Inner, route: &str, req: Request<Incoming>, path: &str
     let query = query_map(&req);
     let headers = req.headers().clone();
     let auth = match route {
-        "callback" | "state.get" | "state.update" | "snap-ins.get" | "blueprints.create"
-        | "idm.install" => Some(Auth::Raw),
+        "callback" | "state.get" | "state.update" | "snap-ins.get" | "blueprints.create" | "idm.install" => {
+            Some(Auth::Raw)
+        }
         "upload-url" | "confirm" | "download-url" => Some(Auth::Bearer),
         _ => None,
     };
@@ -206,44 +189,24 @@ async fn dispatch(inner: &Inner, route: &str, req: Request<Incoming>, path: &str
 
 fn callback(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Resp {
     if body.len() > MAX_EVENT_BYTES {
-        inner.violation(format!(
-            "callback: body is {} bytes, over the {MAX_EVENT_BYTES}-byte event limit",
-            body.len()
-        ));
+        inner.violation(format!("callback: body is {} bytes, over the {MAX_EVENT_BYTES}-byte event limit", body.len()));
     } else if body.len() >= WARN_EVENT_BYTES {
-        tracing::warn!(
-            bytes = body.len(),
-            "callback body above the 160 000-byte threshold"
-        );
+        tracing::warn!(bytes = body.len(), "callback body above the 160 000-byte threshold");
     }
     let Ok(ev) = serde_json::from_slice::<Value>(body) else {
         inner.violation("callback: body is not JSON");
         return error(StatusCode::BAD_REQUEST, "body is not JSON");
     };
-    for key in [
-        "event_type",
-        "event_context",
-        "event_data",
-        "worker_metadata",
-    ] {
+    for key in ["event_type", "event_context", "event_data", "worker_metadata"] {
         if ev.get(key).is_none() {
             inner.violation(format!("callback: body lacks `{key}`"));
         }
     }
-    let answer = ev
-        .get("event_type")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let Some(request_id) = ev
-        .get("event_context")
-        .and_then(|c| c.get("request_id"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    let answer = ev.get("event_type").and_then(Value::as_str).unwrap_or("").to_string();
+    let Some(request_id) =
+        ev.get("event_context").and_then(|c| c.get("request_id")).and_then(Value::as_str).map(str::to_string)
     else {
-        inner.violation(format!(
-            "callback {answer}: event_context.request_id missing; cannot match an invocation"
-        ));
+        inner.violation(format!("callback {answer}: event_context.request_id missing; cannot match an invocation"));
         return json_resp(StatusCode::OK, json!({}));
     };
 
@@ -270,9 +233,7 @@ fn callback(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Resp {
     };
     let (incoming, sent_ctx, state_posted, slug, version, tx) = match claimed {
         Err(None) => {
-            inner.violation(format!(
-                "callback {answer}: no invocation with request_id {request_id}"
-            ));
+            inner.violation(format!("callback {answer}: no invocation with request_id {request_id}"));
             return json_resp(StatusCode::OK, json!({}));
         }
         Err(Some(incoming)) => {
@@ -307,10 +268,7 @@ fn callback(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Resp {
     // Answer type.
     let valid = valid_answers(&incoming);
     if !valid.contains(&answer.as_str()) {
-        inner.violation(format!(
-            "{tag}: not a valid answer; expected one of {}",
-            valid.join(", ")
-        ));
+        inner.violation(format!("{tag}: not a valid answer; expected one of {}", valid.join(", ")));
     }
 
     // event_context echo.
@@ -336,12 +294,8 @@ fn callback(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Resp {
     } else if event_data.get("artifacts").is_some() {
         inner.violation(format!("{tag}: artifacts on a non-extractor event"));
     }
-    if answer == "EXTERNAL_SYNC_UNIT_EXTRACTION_DONE"
-        && event_data.get("external_sync_units").is_some()
-    {
-        inner.violation(format!(
-            "{tag}: inline event_data.external_sync_units (ESUs must travel as an artifact)"
-        ));
+    if answer == "EXTERNAL_SYNC_UNIT_EXTRACTION_DONE" && event_data.get("external_sync_units").is_some() {
+        inner.violation(format!("{tag}: inline event_data.external_sync_units (ESUs must travel as an artifact)"));
     }
     if answer.ends_with("_DELAYED") {
         match event_data.get("delay") {
@@ -353,23 +307,17 @@ fn callback(inner: &Inner, headers: &HeaderMap, body: &[u8]) -> Resp {
         }
     }
     if answer.ends_with("_ERROR") {
-        let msg = event_data
-            .get("error")
-            .and_then(|e| e.get("message"))
-            .and_then(Value::as_str);
+        let msg = event_data.get("error").and_then(|e| e.get("message")).and_then(Value::as_str);
         match msg {
             None => inner.violation(format!("{tag}: event_data.error.message missing")),
-            Some(m) if m.chars().count() > 10_100 => inner.violation(format!(
-                "{tag}: error.message not truncated ({} chars)",
-                m.len()
-            )),
+            Some(m) if m.chars().count() > 10_100 => {
+                inner.violation(format!("{tag}: error.message not truncated ({} chars)", m.len()))
+            }
             Some(_) => {}
         }
     }
     if !is_stateless(&incoming) && !state_posted && valid.contains(&answer.as_str()) {
-        inner.violation(format!(
-            "{tag}: answered a stateful event without posting state first"
-        ));
+        inner.violation(format!("{tag}: answered a stateful event without posting state first"));
     }
 
     match tx {
@@ -392,9 +340,7 @@ fn check_echo(inner: &Inner, tag: &str, sent: &Value, got: Option<&Value>) {
         for (k, v) in sent {
             match got.get(k) {
                 None => inner.violation(format!("{tag}: event_context.{k} not echoed")),
-                Some(g) if g != v => {
-                    inner.violation(format!("{tag}: event_context.{k} changed from {v} to {g}"))
-                }
+                Some(g) if g != v => inner.violation(format!("{tag}: event_context.{k} changed from {v} to {g}")),
                 Some(_) => {}
             }
         }
@@ -406,13 +352,9 @@ fn check_echo(inner: &Inner, tag: &str, sent: &Value, got: Option<&Value>) {
     }
     for k in ["extract_from", "extract_to"] {
         if let Some(v) = got.get(k) {
-            let ok = v
-                .as_str()
-                .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok());
+            let ok = v.as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok());
             if !ok && sent.get(k) != Some(v) {
-                inner.violation(format!(
-                    "{tag}: event_context.{k} is not an RFC3339 time: {v}"
-                ));
+                inner.violation(format!("{tag}: event_context.{k} is not an RFC3339 time: {v}"));
             }
         }
     }
@@ -434,20 +376,14 @@ fn check_artifacts(inner: &Inner, tag: &str, request_id: &str, list: &[Value]) {
             problems.push(format!("artifact {id}: item_type missing"));
         }
         if item_count.is_none() {
-            problems.push(format!(
-                "artifact {id}: item_count missing or not an integer"
-            ));
+            problems.push(format!("artifact {id}: item_count missing or not an integer"));
         }
         let Some(a) = store.by_id(id) else {
-            problems.push(format!(
-                "artifact {id}: listed but never issued by upload-url"
-            ));
+            problems.push(format!("artifact {id}: listed but never issued by upload-url"));
             continue;
         };
         if a.listed {
-            problems.push(format!(
-                "artifact {id}: listed again (already in an earlier answer)"
-            ));
+            problems.push(format!("artifact {id}: listed again (already in an earlier answer)"));
         }
         a.listed = true;
         if a.bytes.is_none() {
@@ -457,25 +393,16 @@ fn check_artifacts(inner: &Inner, tag: &str, request_id: &str, list: &[Value]) {
             problems.push(format!("artifact {id}: listed but not confirmed"));
         }
         if a.request_id != request_id {
-            problems.push(format!(
-                "artifact {id}: requested under request_id {} in another invocation",
-                a.request_id
-            ));
+            problems.push(format!("artifact {id}: requested under request_id {} in another invocation", a.request_id));
         }
         if let Some(t) = item_type {
             if t != a.item_type {
-                problems.push(format!(
-                    "artifact {id}: item_type {t} but uploaded as {}",
-                    a.file_name
-                ));
+                problems.push(format!("artifact {id}: item_type {t} but uploaded as {}", a.file_name));
             }
         }
         if let (Some(c), Some(lines)) = (item_count, a.lines.as_ref()) {
             if c != lines.len() as u64 {
-                problems.push(format!(
-                    "artifact {id}: item_count {c} but the file has {} lines",
-                    lines.len()
-                ));
+                problems.push(format!("artifact {id}: item_count {c} but the file has {} lines", lines.len()));
             }
         }
     }
@@ -492,14 +419,7 @@ fn invocation_by_adaas(inner: &Inner, rid: &str) -> Option<(String, String, Stri
     let invs = inner.invocations.lock().ok()?;
     invs.iter()
         .find(|(_, inv)| inv.request_id_adaas == rid)
-        .map(|(k, inv)| {
-            (
-                k.clone(),
-                inv.incoming.clone(),
-                inv.sync_unit_id.clone(),
-                inv.answered,
-            )
-        })
+        .map(|(k, inv)| (k.clone(), inv.incoming.clone(), inv.sync_unit_id.clone(), inv.answered))
 }
 
 fn check_state_call(inner: &Inner, route: &str, query: &HashMap<String, String>) -> Option<String> {
@@ -507,14 +427,10 @@ fn check_state_call(inner: &Inner, route: &str, query: &HashMap<String, String>)
     match query.get("request_id") {
         None => inner.violation(format!("{route}: request_id query parameter missing")),
         Some(rid) => match invocation_by_adaas(inner, rid) {
-            None => inner.violation(format!(
-                "{route}: request_id {rid} is not the request_id_adaas of any invocation"
-            )),
+            None => inner.violation(format!("{route}: request_id {rid} is not the request_id_adaas of any invocation")),
             Some((_, incoming, su, answered)) => {
                 if su != sync_unit {
-                    inner.violation(format!(
-                        "{route}: sync_unit {sync_unit} but the event's sync_unit_id is {su}"
-                    ));
+                    inner.violation(format!("{route}: sync_unit {sync_unit} but the event's sync_unit_id is {su}"));
                 }
                 if is_stateless(&incoming) {
                     inner.violation(format!("{route}: stateless event {incoming} touched state"));
@@ -533,11 +449,7 @@ fn state_get(inner: &Inner, query: &HashMap<String, String>) -> Resp {
         inner.violation("state.get: sync_unit query parameter missing");
         return error(StatusCode::BAD_REQUEST, "sync_unit required");
     };
-    let text = inner
-        .states
-        .lock()
-        .ok()
-        .and_then(|s| s.by_sync_unit.get(&sync_unit).cloned());
+    let text = inner.states.lock().ok().and_then(|s| s.by_sync_unit.get(&sync_unit).cloned());
     match text {
         Some(t) => json_resp(StatusCode::OK, json!({ "state": t })),
         None => error(StatusCode::NOT_FOUND, "no state for this sync unit"),
@@ -576,37 +488,29 @@ fn check_artifact_request_id(inner: &Inner, route: &str, rid: Option<&String>) {
         inner.violation(format!("{route}: request_id missing"));
         return;
     };
-    let known = inner.invocations.lock().ok().map(|invs| {
-        invs.get(rid.as_str())
-            .map(|i| (i.answered, i.incoming.clone()))
-    });
+    let known =
+        inner.invocations.lock().ok().map(|invs| invs.get(rid.as_str()).map(|i| (i.answered, i.incoming.clone())));
     match known.flatten() {
-        None => inner.violation(format!(
-            "{route}: request_id {rid} is not the event_context.request_id of any invocation"
-        )),
-        Some((true, incoming)) => inner.violation(format!(
-            "{route}: called after the {incoming} answer was sent"
-        )),
+        None => {
+            inner.violation(format!("{route}: request_id {rid} is not the event_context.request_id of any invocation"))
+        }
+        Some((true, incoming)) => inner.violation(format!("{route}: called after the {incoming} answer was sent")),
         Some(_) => {}
     }
 }
 
 fn upload_url(inner: &Inner, query: &HashMap<String, String>) -> Resp {
     check_artifact_request_id(inner, "upload-url", query.get("request_id"));
-    let (Some(file_name), Some(file_type)) = (query.get("file_name"), query.get("file_type"))
-    else {
+    let (Some(file_name), Some(file_type)) = (query.get("file_name"), query.get("file_type")) else {
         inner.violation("upload-url: file_name and file_type are required");
         return error(StatusCode::BAD_REQUEST, "file_name and file_type required");
     };
     if file_name.ends_with(".jsonl.gz") && file_type != "application/x-gzip" {
-        inner.violation(format!(
-            "upload-url: file_type {file_type:?} for {file_name}, expected \"application/x-gzip\""
-        ));
+        inner
+            .violation(format!("upload-url: file_type {file_type:?} for {file_name}, expected \"application/x-gzip\""));
     }
     if file_name.len() > 256 {
-        inner.violation(format!(
-            "upload-url: file_name longer than 256 chars: {file_name}"
-        ));
+        inner.violation(format!("upload-url: file_name longer than 256 chars: {file_name}"));
     }
     if let Some(size) = query.get("file_size") {
         match size.parse::<u64>() {
@@ -625,11 +529,8 @@ fn upload_url(inner: &Inner, query: &HashMap<String, String>) -> Resp {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned");
     };
     let a = store.create(&rid, file_name, file_type);
-    let form: serde_json::Map<String, Value> = a
-        .form_data
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
+    let form: serde_json::Map<String, Value> =
+        a.form_data.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     json_resp(
         StatusCode::OK,
         json!({
@@ -654,13 +555,7 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
             return error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned");
         };
         match store.by_n(n) {
-            Some(a) => (
-                a.id.clone(),
-                a.form_data.clone(),
-                a.file_name.clone(),
-                a.item_type.clone(),
-                a.bytes.is_some(),
-            ),
+            Some(a) => (a.id.clone(), a.form_data.clone(), a.file_name.clone(), a.item_type.clone(), a.bytes.is_some()),
             None => {
                 drop(store);
                 inner.violation(format!("upload: no upload slot {n}"));
@@ -671,18 +566,14 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
     let (id, form_data, file_name, item_type, already) = expected;
     let tag = format!("upload {id} ({file_name})");
     if headers.contains_key(hyper::header::AUTHORIZATION) {
-        inner.violation(format!(
-            "{tag}: carries an Authorization header (presigned POST takes none)"
-        ));
+        inner.violation(format!("{tag}: carries an Authorization header (presigned POST takes none)"));
     }
     if headers
         .get(hyper::header::TRANSFER_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("chunked"))
     {
-        inner.violation(format!(
-            "{tag}: chunked transfer encoding (S3 presigned POST needs Content-Length)"
-        ));
+        inner.violation(format!("{tag}: chunked transfer encoding (S3 presigned POST needs Content-Length)"));
     }
     let Some(boundary) = headers
         .get(hyper::header::CONTENT_TYPE)
@@ -718,9 +609,7 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
     for (k, v) in &form_data {
         match parts.iter().find(|(n, _)| n == k) {
             None => missing.push(format!("form field {k} missing")),
-            Some((_, b)) if b.as_ref() != v.as_bytes() => {
-                missing.push(format!("form field {k} has the wrong value"))
-            }
+            Some((_, b)) if b.as_ref() != v.as_bytes() => missing.push(format!("form field {k} has the wrong value")),
             Some(_) => {}
         }
     }
@@ -751,10 +640,7 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
                     inner.violation(format!("{tag}: artifact has no items"));
                 }
                 if item_type == "external_domain_metadata" && ls.len() != 1 {
-                    inner.violation(format!(
-                        "{tag}: metadata artifact has {} lines, expected 1",
-                        ls.len()
-                    ));
+                    inner.violation(format!("{tag}: metadata artifact has {} lines, expected 1", ls.len()));
                 }
                 let mut bad = 0usize;
                 for (i, l) in ls.iter().enumerate() {
@@ -762,11 +648,7 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
                     if !problems.is_empty() {
                         bad += 1;
                         if bad <= 5 {
-                            inner.violation(format!(
-                                "{tag}: line {}: {}",
-                                i + 1,
-                                problems.join("; ")
-                            ));
+                            inner.violation(format!("{tag}: line {}: {}", i + 1, problems.join("; ")));
                         }
                     }
                 }
@@ -793,10 +675,7 @@ fn confirm(inner: &Inner, body: &[u8]) -> Resp {
         inner.violation("confirm: body is not JSON");
         return error(StatusCode::BAD_REQUEST, "body is not JSON");
     };
-    let rid = v
-        .get("request_id")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let rid = v.get("request_id").and_then(Value::as_str).map(str::to_string);
     check_artifact_request_id(inner, "confirm", rid.as_ref());
     let Some(id) = v.get("artifact_id").and_then(Value::as_str) else {
         inner.violation("confirm: artifact_id missing");
@@ -808,9 +687,7 @@ fn confirm(inner: &Inner, body: &[u8]) -> Resp {
         };
         match store.by_id(id) {
             None => Err(format!("confirm: unknown artifact {id}")),
-            Some(a) if a.bytes.is_none() => {
-                Err(format!("confirm: artifact {id} was never uploaded"))
-            }
+            Some(a) if a.bytes.is_none() => Err(format!("confirm: artifact {id} was never uploaded")),
             Some(a) => {
                 a.confirmed = true;
                 Ok(a.request_id.clone())
@@ -824,9 +701,7 @@ fn confirm(inner: &Inner, body: &[u8]) -> Resp {
         }
         Ok(art_rid) => {
             if rid.as_deref().is_some_and(|r| r != art_rid) {
-                inner.violation(format!(
-                    "confirm: artifact {id} confirmed under another request_id"
-                ));
+                inner.violation(format!("confirm: artifact {id} confirmed under another request_id"));
             }
             json_resp(StatusCode::OK, json!({}))
         }
@@ -838,16 +713,9 @@ fn download_url(inner: &Inner, query: &HashMap<String, String>) -> Resp {
         inner.violation("download-url: artifact_id missing");
         return error(StatusCode::BAD_REQUEST, "artifact_id required");
     };
-    let n = inner
-        .artifacts
-        .lock()
-        .ok()
-        .and_then(|mut s| s.by_id(id).filter(|a| a.bytes.is_some()).map(|a| a.n));
+    let n = inner.artifacts.lock().ok().and_then(|mut s| s.by_id(id).filter(|a| a.bytes.is_some()).map(|a| a.n));
     match n {
-        Some(n) => json_resp(
-            StatusCode::OK,
-            json!({"download_url": format!("{}/download/{n}", inner.base_url)}),
-        ),
+        Some(n) => json_resp(StatusCode::OK, json!({"download_url": format!("{}/download/{n}", inner.base_url)})),
         None => {
             inner.violation(format!("download-url: no uploaded artifact {id}"));
             error(StatusCode::NOT_FOUND, "no such artifact")
@@ -857,17 +725,17 @@ fn download_url(inner: &Inner, query: &HashMap<String, String>) -> Resp {
 
 fn download(inner: &Inner, path: &str) -> Resp {
     let bytes = path_n(path, "/download/").and_then(|n| {
-        inner.artifacts.lock().ok().and_then(|mut s| {
-            s.by_n(n)
-                .and_then(|a| Some((a.bytes.clone()?, a.file_type.clone())))
-        })
+        inner
+            .artifacts
+            .lock()
+            .ok()
+            .and_then(|mut s| s.by_n(n).and_then(|a| Some((a.bytes.clone()?, a.file_type.clone()))))
     });
     match bytes {
         Some((b, file_type)) => {
             let mut r = Response::new(Full::new(Bytes::from(b)));
-            let ct = hyper::header::HeaderValue::from_str(&file_type).unwrap_or(
-                hyper::header::HeaderValue::from_static("application/octet-stream"),
-            );
+            let ct = hyper::header::HeaderValue::from_str(&file_type)
+                .unwrap_or(hyper::header::HeaderValue::from_static("application/octet-stream"));
             r.headers_mut().insert(hyper::header::CONTENT_TYPE, ct);
             r
         }
@@ -880,9 +748,7 @@ fn download(inner: &Inner, path: &str) -> Resp {
 fn snap_ins_get(inner: &Inner, query: &HashMap<String, String>) -> Resp {
     match query.get("id") {
         None => inner.violation("snap-ins.get: id missing"),
-        Some(id) if id != SNAP_IN_ID => {
-            inner.violation(format!("snap-ins.get: id {id} is not context.snap_in_id"))
-        }
+        Some(id) if id != SNAP_IN_ID => inner.violation(format!("snap-ins.get: id {id} is not context.snap_in_id")),
         Some(_) => {}
     }
     json_resp(
@@ -905,11 +771,7 @@ fn blueprints_create(inner: &Inner, body: &[u8]) -> Resp {
     )
 }
 
-const MAPPING_KEYS: &[&str] = &[
-    "record_type_mappings",
-    "format_version",
-    "devrev_metadata_version",
-];
+const MAPPING_KEYS: &[&str] = &["record_type_mappings", "format_version", "devrev_metadata_version"];
 
 fn idm_install(inner: &Inner, body: &[u8]) -> Resp {
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
@@ -920,10 +782,7 @@ fn idm_install(inner: &Inner, body: &[u8]) -> Resp {
     if v.get("external_system_type").and_then(Value::as_str) != Some("ADaaS") {
         problems.push("external_system_type is not \"ADaaS\"".to_string());
     }
-    for (k, want) in [
-        ("import_slug", &inner.opts.import_slug),
-        ("snap_in_slug", &inner.opts.snap_in_slug),
-    ] {
+    for (k, want) in [("import_slug", &inner.opts.import_slug), ("snap_in_slug", &inner.opts.snap_in_slug)] {
         match v.get(k).and_then(Value::as_str) {
             None => problems.push(format!("{k} missing")),
             Some(s) if s != want => problems.push(format!("{k} is {s:?}, expected {want:?}")),
@@ -939,11 +798,7 @@ fn idm_install(inner: &Inner, body: &[u8]) -> Resp {
         }
         return error(StatusCode::BAD_REQUEST, &problems.join("; "));
     }
-    let version = inner
-        .current_version
-        .lock()
-        .map(|v| v.clone())
-        .unwrap_or_default();
+    let version = inner.current_version.lock().map(|v| v.clone()).unwrap_or_default();
     if let Ok(mut c) = inner.idm_counts.lock() {
         *c.entry(version).or_insert(0) += 1;
     }

@@ -15,19 +15,14 @@ pub struct StateStore {
 
 /// Validate an `.update` body and return the inner state text.
 pub fn parse_update_body(body: &[u8]) -> Result<String, String> {
-    let outer: Value =
-        serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))?;
+    let outer: Value = serde_json::from_slice(body).map_err(|e| format!("body is not JSON: {e}"))?;
     let Some(text) = outer.get("state").and_then(Value::as_str) else {
         return Err("body has no string `state` (it must be the JSON text of the state)".into());
     };
     if text.len() > MAX_STATE_BYTES {
-        return Err(format!(
-            "state is {} bytes, over the {MAX_STATE_BYTES}-byte limit",
-            text.len()
-        ));
+        return Err(format!("state is {} bytes, over the {MAX_STATE_BYTES}-byte limit", text.len()));
     }
-    let inner: Value =
-        serde_json::from_str(text).map_err(|e| format!("state text is not JSON: {e}"))?;
+    let inner: Value = serde_json::from_str(text).map_err(|e| format!("state text is not JSON: {e}"))?;
     if !inner.is_object() {
         return Err("state text is not a JSON object".into());
     }
@@ -40,17 +35,11 @@ mod tests {
 
     #[test]
     fn update_body_validation() {
-        assert_eq!(
-            parse_update_body(br#"{"state": "{\"a\":1}"}"#).unwrap(),
-            "{\"a\":1}"
-        );
+        assert_eq!(parse_update_body(br#"{"state": "{\"a\":1}"}"#).unwrap(), "{\"a\":1}");
         assert!(parse_update_body(br#"{"state": {"a":1}}"#).is_err());
         assert!(parse_update_body(br#"{"state": "[1]"}"#).is_err());
         assert!(parse_update_body(br#"{"state": "nope"}"#).is_err());
-        let big = format!(
-            "{{\"state\": \"{{\\\"a\\\":\\\"{}\\\"}}\"}}",
-            "x".repeat(MAX_STATE_BYTES)
-        );
+        let big = format!("{{\"state\": \"{{\\\"a\\\":\\\"{}\\\"}}\"}}", "x".repeat(MAX_STATE_BYTES));
         assert!(parse_update_body(big.as_bytes()).is_err());
     }
 }

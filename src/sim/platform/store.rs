@@ -48,20 +48,13 @@ pub struct RecordStore {
 
 /// Item types whose lines are not normalized records.
 pub fn is_special_item_type(item_type: &str) -> bool {
-    matches!(
-        item_type,
-        "external_domain_metadata" | "external_sync_units" | "attachments" | "ssor_attachment"
-    )
+    matches!(item_type, "external_domain_metadata" | "external_sync_units" | "attachments" | "ssor_attachment")
 }
 
 fn remove_member_ids(line: &Value) -> Option<&Vec<Value>> {
     line.get("remove_member_ids")
         .and_then(Value::as_array)
-        .or_else(|| {
-            line.get("data")
-                .and_then(|d| d.get("remove_member_ids"))
-                .and_then(Value::as_array)
-        })
+        .or_else(|| line.get("data").and_then(|d| d.get("remove_member_ids")).and_then(Value::as_array))
 }
 
 impl RecordStore {
@@ -82,10 +75,7 @@ impl RecordStore {
 
     /// Apply every line of one artifact. Returns the number of lines applied.
     pub fn apply_artifact(&mut self, item_type: &str, lines: &[Value]) -> usize {
-        lines
-            .iter()
-            .filter(|l| self.apply_line(item_type, l).is_ok())
-            .count()
+        lines.iter().filter(|l| self.apply_line(item_type, l).is_ok()).count()
     }
 
     /// Apply one artifact line.
@@ -97,10 +87,8 @@ impl RecordStore {
             }
             "external_sync_units" => {
                 let id = line.get("id").cloned();
-                if let Some(pos) = self
-                    .external_sync_units
-                    .iter()
-                    .position(|u| id.is_some() && u.get("id") == id.as_ref())
+                if let Some(pos) =
+                    self.external_sync_units.iter().position(|u| id.is_some() && u.get("id") == id.as_ref())
                 {
                     self.external_sync_units[pos] = line.clone();
                 } else {
@@ -109,10 +97,7 @@ impl RecordStore {
                 return Ok(());
             }
             t if is_special_item_type(t) => {
-                self.others
-                    .entry(t.to_string())
-                    .or_default()
-                    .push(line.clone());
+                self.others.entry(t.to_string()).or_default().push(line.clone());
                 return Ok(());
             }
             _ => {}
@@ -124,10 +109,7 @@ impl RecordStore {
         let table = self.records.entry(item_type.to_string()).or_default();
         let created = line.get("created_date").cloned().unwrap_or(Value::Null);
         let modified = line.get("modified_date").cloned().unwrap_or(Value::Null);
-        let data = line
-            .get("data")
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Map::new()));
+        let data = line.get("data").cloned().unwrap_or_else(|| Value::Object(Map::new()));
 
         if let Some(members) = remove_member_ids(line) {
             if !members.is_empty() {
@@ -142,18 +124,14 @@ impl RecordStore {
         if data.get("deleted_in_source") == Some(&Value::Bool(true)) {
             match table.get_mut(&id) {
                 Some(existing) => {
-                    let already = existing.data.get("deleted_in_source")
-                        == Some(&Value::Bool(true))
+                    let already = existing.data.get("deleted_in_source") == Some(&Value::Bool(true))
                         && existing.data.get("deleted_reason") == data.get("deleted_reason");
                     if !existing.data.is_object() {
                         existing.data = Value::Object(Map::new());
                     }
                     if let Some(obj) = existing.data.as_object_mut() {
                         obj.insert("deleted_in_source".into(), Value::Bool(true));
-                        obj.insert(
-                            "deleted_reason".into(),
-                            data.get("deleted_reason").cloned().unwrap_or(Value::Null),
-                        );
+                        obj.insert("deleted_reason".into(), data.get("deleted_reason").cloned().unwrap_or(Value::Null));
                     }
                     if already && existing.modified_date == modified {
                         self.counters.duplicates += 1;
@@ -163,27 +141,14 @@ impl RecordStore {
                     existing.modified_date = modified;
                 }
                 None => {
-                    table.insert(
-                        id.clone(),
-                        StoredRecord {
-                            id,
-                            created_date: created,
-                            modified_date: modified,
-                            data,
-                        },
-                    );
+                    table.insert(id.clone(), StoredRecord { id, created_date: created, modified_date: modified, data });
                     self.counters.deletions += 1;
                 }
             }
             return Ok(());
         }
 
-        let record = StoredRecord {
-            id: id.clone(),
-            created_date: created,
-            modified_date: modified,
-            data,
-        };
+        let record = StoredRecord { id: id.clone(), created_date: created, modified_date: modified, data };
         if table.get(&id) == Some(&record) {
             self.counters.duplicates += 1;
         } else {
@@ -206,8 +171,7 @@ mod tests {
     #[test]
     fn upsert_replaces_not_merges() {
         let mut s = RecordStore::default();
-        s.apply_line("users", &line("u1", json!({"a": 1, "b": 2})))
-            .unwrap();
+        s.apply_line("users", &line("u1", json!({"a": 1, "b": 2}))).unwrap();
         s.apply_line("users", &line("u1", json!({"a": 3}))).unwrap();
         let r = s.get("users", "u1").unwrap();
         assert_eq!(r.data, json!({"a": 3}));
@@ -219,8 +183,7 @@ mod tests {
     #[test]
     fn soft_delete_merges_and_creates() {
         let mut s = RecordStore::default();
-        s.apply_line("users", &line("u1", json!({"display_name": "A"})))
-            .unwrap();
+        s.apply_line("users", &line("u1", json!({"display_name": "A"}))).unwrap();
         let del = json!({"id": "u1", "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-02-01T00:00:00Z",
             "data": {"deleted_in_source": true, "deleted_reason": "changed"}});
         s.apply_line("users", &del).unwrap();
@@ -232,32 +195,20 @@ mod tests {
         let del2 = json!({"id": "u9", "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-02-01T00:00:00Z",
             "data": {"deleted_in_source": true, "deleted_reason": "deleted"}});
         s.apply_line("users", &del2).unwrap();
-        assert_eq!(
-            s.get("users", "u9").unwrap().data["deleted_reason"],
-            "deleted"
-        );
+        assert_eq!(s.get("users", "u9").unwrap().data["deleted_reason"], "deleted");
         assert_eq!(s.counters.deletions, 2);
     }
 
     #[test]
     fn remove_member_ids_removes_relation() {
         let mut s = RecordStore::default();
-        s.apply_line(
-            "group_members",
-            &line("g_u", json!({"group_id": "g", "member_id": "u"})),
-        )
-        .unwrap();
+        s.apply_line("group_members", &line("g_u", json!({"group_id": "g", "member_id": "u"}))).unwrap();
         let rm = json!({"id": "g_u", "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-02-01T00:00:00Z",
             "data": {"group_id": "g"}, "remove_member_ids": ["u"]});
         s.apply_line("group_members", &rm).unwrap();
         assert!(s.get("group_members", "g_u").is_none());
-        s.apply_line("group_members", &line("g_v", json!({"group_id": "g"})))
-            .unwrap();
-        s.apply_line(
-            "group_members",
-            &line("g_v", json!({"remove_member_ids": ["v"]})),
-        )
-        .unwrap();
+        s.apply_line("group_members", &line("g_v", json!({"group_id": "g"}))).unwrap();
+        s.apply_line("group_members", &line("g_v", json!({"remove_member_ids": ["v"]}))).unwrap();
         assert!(s.get("group_members", "g_v").is_none());
         assert_eq!(s.counters.removals, 2);
     }
@@ -265,15 +216,9 @@ mod tests {
     #[test]
     fn special_types_kept_apart() {
         let mut s = RecordStore::default();
-        s.apply_line(
-            "external_domain_metadata",
-            &json!({"schema_version": "v0.2.0"}),
-        )
-        .unwrap();
-        s.apply_line("external_sync_units", &json!({"id": "t", "name": "T"}))
-            .unwrap();
-        s.apply_line("external_sync_units", &json!({"id": "t", "name": "T2"}))
-            .unwrap();
+        s.apply_line("external_domain_metadata", &json!({"schema_version": "v0.2.0"})).unwrap();
+        s.apply_line("external_sync_units", &json!({"id": "t", "name": "T"})).unwrap();
+        s.apply_line("external_sync_units", &json!({"id": "t", "name": "T2"})).unwrap();
         assert_eq!(s.external_sync_units.len(), 1);
         assert!(s.metadata.is_some());
         assert!(s.records.is_empty());

@@ -65,17 +65,11 @@ pub fn verify(store: &RecordStore, truth: &Value) -> VerifyReport {
         let counts = check(store, truth, &mut mm);
         per_type.insert((*item_type).to_string(), counts);
     }
-    VerifyReport {
-        ok: mm.count == 0,
-        per_type,
-        mismatches: mm.messages,
-        mismatch_count: mm.count,
-    }
+    VerifyReport { ok: mm.count == 0, per_type, mismatches: mm.messages, mismatch_count: mm.count }
 }
 
 fn parse_time(v: &Value) -> Option<DateTime<FixedOffset>> {
-    v.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok())
 }
 
 fn is_deleted(r: &StoredRecord) -> bool {
@@ -105,34 +99,24 @@ fn check_dates(tag: &str, rec: &StoredRecord, truth_created: Option<&Value>, mm:
     let created = parse_time(&rec.created_date);
     let modified = parse_time(&rec.modified_date);
     if created.is_none() {
-        mm.push(format!(
-            "{tag}: created_date {} does not parse",
-            rec.created_date
-        ));
+        mm.push(format!("{tag}: created_date {} does not parse", rec.created_date));
     }
     match modified {
-        None => mm.push(format!(
-            "{tag}: modified_date {} does not parse",
-            rec.modified_date
-        )),
+        None => mm.push(format!("{tag}: modified_date {} does not parse", rec.modified_date)),
         Some(m) => {
             if m.timestamp() == 0 {
                 mm.push(format!("{tag}: modified_date is the Unix epoch"));
             }
             if let Some(c) = created {
                 if m < c {
-                    mm.push(format!(
-                        "{tag}: modified_date {m} is earlier than created_date {c}"
-                    ));
+                    mm.push(format!("{tag}: modified_date {m} is earlier than created_date {c}"));
                 }
             }
         }
     }
     if let (Some(tc), Some(c)) = (truth_created.and_then(parse_time), created) {
         if tc != c {
-            mm.push(format!(
-                "{tag}: created_date {c} differs from the truth's {tc}"
-            ));
+            mm.push(format!("{tag}: created_date {c} differs from the truth's {tc}"));
         }
     }
 }
@@ -152,17 +136,13 @@ fn check_gone(
             continue;
         }
         if !is_deleted(rec) {
-            mm.push(format!(
-                "{item_type}/{id}: not in the tenant but not marked deleted_in_source"
-            ));
+            mm.push(format!("{item_type}/{id}: not in the tenant but not marked deleted_in_source"));
             continue;
         }
         if let Some(reason) = reasons.get(id) {
             let got = rec.data.get("deleted_reason").and_then(Value::as_str);
             if got != Some(reason.as_str()) {
-                mm.push(format!(
-                    "{item_type}/{id}: deleted_reason {got:?}, expected {reason:?}"
-                ));
+                mm.push(format!("{item_type}/{id}: deleted_reason {got:?}, expected {reason:?}"));
             }
         }
     }
@@ -172,11 +152,7 @@ fn counts_for(store: &RecordStore, item_type: &str, expected: usize) -> TypeCoun
     let recs = store.records.get(item_type);
     let deleted = recs.map_or(0, |m| m.values().filter(|r| is_deleted(r)).count());
     let total = recs.map_or(0, |m| m.len());
-    TypeCounts {
-        expected,
-        present: total - deleted,
-        deleted,
-    }
+    TypeCounts { expected, present: total - deleted, deleted }
 }
 
 /// Compare one data field with a truth value (missing in data counts as null).
@@ -189,15 +165,10 @@ fn field_eq(tag: &str, rec: &StoredRecord, field: &str, want: &Value, mm: &mut M
 
 /// users: every tenant user present and equal on the contract fields; the rest soft-deleted.
 pub fn check_users(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
-    let users: Vec<&Value> = truth
-        .get("users")
-        .and_then(Value::as_array)
-        .map(|l| l.iter().collect())
-        .unwrap_or_default();
-    let live: HashMap<&str, &Value> = users
-        .iter()
-        .filter_map(|u| u.get("id").and_then(Value::as_str).map(|id| (id, *u)))
-        .collect();
+    let users: Vec<&Value> =
+        truth.get("users").and_then(Value::as_array).map(|l| l.iter().collect()).unwrap_or_default();
+    let live: HashMap<&str, &Value> =
+        users.iter().filter_map(|u| u.get("id").and_then(Value::as_str).map(|id| (id, *u))).collect();
     for (id, u) in &live {
         let tag = format!("users/{id}");
         let Some(rec) = store.get("users", id) else {
@@ -205,16 +176,12 @@ pub fn check_users(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> T
             continue;
         };
         if is_deleted(rec) {
-            mm.push(format!(
-                "{tag}: exists in the tenant but is marked deleted_in_source"
-            ));
+            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
         }
         let null = Value::Null;
-        for (field, key) in [
-            ("display_name", "displayName"),
-            ("user_principal_name", "userPrincipalName"),
-            ("user_type", "userType"),
-        ] {
+        for (field, key) in
+            [("display_name", "displayName"), ("user_principal_name", "userPrincipalName"), ("user_type", "userType")]
+        {
             field_eq(&tag, rec, field, u.get(key).unwrap_or(&null), mm);
         }
         field_eq(&tag, rec, "email", u.get("mail").unwrap_or(&null), mm);
@@ -226,13 +193,9 @@ pub fn check_users(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> T
         let enabled = rec.data.get("account_enabled").unwrap_or(&null);
         let want = u.get("accountEnabled").unwrap_or(&null);
         if !enabled.is_boolean() && !want.is_null() {
-            mm.push(format!(
-                "{tag}: data.account_enabled is {enabled}, not a JSON bool"
-            ));
+            mm.push(format!("{tag}: data.account_enabled is {enabled}, not a JSON bool"));
         } else if enabled != want {
-            mm.push(format!(
-                "{tag}: data.account_enabled is {enabled}, expected {want}"
-            ));
+            mm.push(format!("{tag}: data.account_enabled is {enabled}, expected {want}"));
         }
         let truth_created = u.get("createdDateTime").filter(|v| !v.is_null());
         check_dates(&tag, rec, truth_created, mm);
@@ -283,11 +246,7 @@ mod tests {
         .unwrap();
         s.apply_line(
             "users",
-            &rec(
-                "u3",
-                json!({"deleted_in_source": true, "deleted_reason": "changed"}),
-                "2024-01-01T00:00:00Z",
-            ),
+            &rec("u3", json!({"deleted_in_source": true, "deleted_reason": "changed"}), "2024-01-01T00:00:00Z"),
         )
         .unwrap();
         s
@@ -297,14 +256,7 @@ mod tests {
     fn passes_on_matching_store() {
         let r = verify(&good_store(), &truth());
         assert!(r.ok, "{:?}", r.mismatches);
-        assert_eq!(
-            r.per_type["users"],
-            TypeCounts {
-                expected: 2,
-                present: 2,
-                deleted: 1
-            }
-        );
+        assert_eq!(r.per_type["users"], TypeCounts { expected: 2, present: 2, deleted: 1 });
     }
 
     fn mismatch_after(f: impl FnOnce(&mut RecordStore)) -> Vec<String> {
@@ -330,21 +282,15 @@ mod tests {
         assert!(m[0].contains("display_name"));
         let m = mismatch_after(|s| patch(s, "u1", |r| r.data["user_principal_name"] = json!("x")));
         assert!(m[0].contains("user_principal_name"));
-        let m = mismatch_after(|s| {
-            patch(s, "u2", |r| {
-                r.data["email"] = json!("gus_y.test#EXT#@x.test")
-            })
-        });
+        let m = mismatch_after(|s| patch(s, "u2", |r| r.data["email"] = json!("gus_y.test#EXT#@x.test")));
         assert!(m.iter().any(|x| x.contains("#EXT#")));
         let m = mismatch_after(|s| patch(s, "u1", |r| r.data["account_enabled"] = json!("true")));
         assert!(m[0].contains("account_enabled"));
         let m = mismatch_after(|s| patch(s, "u1", |r| r.data["user_type"] = json!("Guest")));
         assert!(m[0].contains("user_type"));
-        let m =
-            mismatch_after(|s| patch(s, "u1", |r| r.created_date = json!("2023-01-01T00:00:00Z")));
+        let m = mismatch_after(|s| patch(s, "u1", |r| r.created_date = json!("2023-01-01T00:00:00Z")));
         assert!(m[0].contains("created_date"));
-        let m =
-            mismatch_after(|s| patch(s, "u1", |r| r.modified_date = json!("1970-01-01T00:00:00Z")));
+        let m = mismatch_after(|s| patch(s, "u1", |r| r.modified_date = json!("1970-01-01T00:00:00Z")));
         assert!(m.iter().any(|x| x.contains("epoch")));
         assert!(m.iter().any(|x| x.contains("earlier")));
         let m = mismatch_after(|s| patch(s, "u1", |r| r.created_date = json!("not a date")));

@@ -38,6 +38,9 @@ pub struct TypeState {
     pub delta_link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delta_at: Option<DateTime<Utc>>,
+    /// For time-window types (audit and sign-in logs): the end of the last window fully read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<DateTime<Utc>>,
     /// Items sent in the current sync (across invocations).
     #[serde(default)]
     pub items: u64,

@@ -14,13 +14,15 @@ pub const DELTA_MAX_AGE: chrono::Duration = chrono::Duration::hours(156);
 /// Restarts of one round within a sync before the failure is reported.
 const MAX_RESTARTS: u32 = 3;
 
-pub type Normalize = fn(&Value, &ExtractCtx) -> Option<Value>;
+/// Turns one delta entry into the records it carries: `(item type, record)` pairs. A groups entry, for
+/// instance, yields the group and one record per `members@delta` entry.
+pub type Normalize = fn(&Value, &ExtractCtx) -> Vec<(&'static str, Value)>;
 
 pub struct DeltaExtractor {
     pub record_type: &'static str,
     /// The first request of a round, e.g. `/v1.0/users/delta?$select=…`.
     pub initial_path: String,
-    /// Turns one delta entry into one record (`None` skips an entry without an id).
+    /// Turns one delta entry into records (none for an entry without an id).
     pub normalize: Normalize,
 }
 
@@ -88,8 +90,8 @@ impl Extractor for DeltaExtractor {
                 Err(e) => return Err(e.into()),
             };
             for item in &page.items {
-                if let Some(record) = (self.normalize)(item, ctx) {
-                    ctx.sink.push(self.record_type, record).await?;
+                for (item_type, record) in (self.normalize)(item, ctx) {
+                    ctx.sink.push(item_type, record).await?;
                     state.items += 1;
                 }
             }

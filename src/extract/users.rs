@@ -54,9 +54,9 @@ fn sku_ids(obj: &Value) -> Value {
     }
 }
 
-/// One users-delta entry → one `users` record.
-pub fn normalize(obj: &Value, ctx: &ExtractCtx) -> Option<Value> {
-    normalize_at(obj, ctx.sync_time)
+/// One users-delta entry → its `users` record.
+pub fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
+    normalize_at(obj, ctx.sync_time).map(|r| ("users", r)).into_iter().collect()
 }
 
 pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {

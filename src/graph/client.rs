@@ -116,6 +116,56 @@ impl GraphClient {
         }
     }
 
+    pub(crate) fn max_retries(&self) -> usize {
+        self.max_retries
+    }
+
+    pub(crate) fn retry_base(&self) -> Duration {
+        self.retry_base
+    }
+
+    pub(crate) fn pause_identity(&self, wait: Duration) {
+        self.limiter.pause(super::limiter::Bucket::Identity, wait);
+    }
+
+    /// POSTs one `$batch` envelope, charging `cost` RU (the sum of its items); the envelope itself is
+    /// retried on throttling and transient failures like any request.
+    pub(crate) async fn post_batch(&self, body: &Value, cost: u32) -> Result<Value, GraphError> {
+        let url = self.resolve("/v1.0/$batch")?;
+        let backoff = ExponentialBuilder::default().with_min_delay(self.retry_base).with_max_times(self.max_retries).with_jitter();
+        let attempt = || async {
+            let token = self.tokens.token().await?;
+            self.limiter.acquire(super::limiter::Bucket::Identity, cost).await;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let response = self
+                .http
+                .post(url.clone())
+                .bearer_auth(token)
+                .json(body)
+                .timeout(Duration::from_secs(100))
+                .send()
+                .await
+                .map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
+            let status = response.status().as_u16();
+            let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let bytes = response.bytes().await.map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
+            if status == 200 {
+                return serde_json::from_slice(&bytes).map_err(|e| GraphError::Malformed(format!("$batch envelope: {e}")));
+            }
+            let (code, message) = error_code(&bytes);
+            Err(classify(status, code, message, retry_after, false))
+        };
+        attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_)))
+            .adjust(|e, dur| match e {
+                GraphError::Throttled { retry_after } if !retry_after.is_zero() => Some(*retry_after),
+                _ => dur,
+            })
+            .await
+    }
+
     async fn send_once(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
         let token = self.tokens.token().await?;
         let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
@@ -164,7 +214,7 @@ fn error_code(body: &[u8]) -> (String, String) {
 const LICENCE_CODES: &[&str] =
     &["Authentication_RequestFromNonPremiumTenantOrB2CTenant", "AadPremiumLicenseRequired", "NoLicense"];
 
-fn classify(status: u16, code: String, message: String, retry_after: Option<Duration>, is_link: bool) -> GraphError {
+pub(crate) fn classify(status: u16, code: String, message: String, retry_after: Option<Duration>, is_link: bool) -> GraphError {
     let lower = code.to_ascii_lowercase();
     match status {
         429 => GraphError::Throttled { retry_after: retry_after.unwrap_or(Duration::ZERO) },

@@ -2,6 +2,7 @@
 //! collections and delta rounds. It knows nothing of DevRev.
 
 pub mod auth;
+pub mod batch;
 pub mod client;
 pub mod error;
 pub mod limiter;

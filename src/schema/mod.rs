@@ -61,6 +61,16 @@ pub enum Target {
     Custom { title_field: &'static str },
 }
 
+/// The Entra ID licence a record type needs (graph-api.md §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Licence {
+    Free,
+    P1,
+    P2,
+    /// Entra ID Governance (includes what P2 gives for these record types).
+    Governance,
+}
+
 #[derive(Debug)]
 pub struct RecordType {
     pub key: &'static str,
@@ -72,6 +82,10 @@ pub struct RecordType {
     pub is_snapshot: bool,
     /// Link to the object in the Entra portal, with `{id}` for its id.
     pub portal_url: Option<&'static str>,
+    /// Application permissions of which any one lets the worker read this record type.
+    pub permissions: &'static [&'static str],
+    /// The licence the tenant needs for it.
+    pub licence: Licence,
 }
 
 /// Fields every delta-based record type carries to mark deletions in the source.

@@ -76,6 +76,8 @@ pub static USERS: RecordType = RecordType {
     portal_url: Some(
         "https://entra.microsoft.com/#view/Microsoft_AAD_UsersAndTenants/UserProfileMenuBlade/~/overview/userId/{id}",
     ),
+    permissions: &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    licence: super::Licence::Free,
 };
 
 /// The Graph properties the users delta selects beyond the copied fields (derived fields' sources).

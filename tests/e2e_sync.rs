@@ -176,3 +176,25 @@ async fn a_bad_client_secret_is_named_and_never_echoed() {
         assert!(!text.contains(&h.info.client_secret));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn platform_urls_outside_the_allowed_hosts_are_refused() {
+    let h = harness(20).await;
+    // A state store elsewhere: answered with an ERROR that names the refusal, nothing sent there.
+    let mut event = h.driver.event("START_EXTRACTING_METADATA", "INITIAL");
+    event["payload"]["event_context"]["worker_data_url"] =
+        Value::String("https://state.attacker.example/internal/airdrop.external-worker".into());
+    let answer = h.driver.send(event).await.unwrap();
+    assert_eq!(event_type(&answer), "METADATA_EXTRACTION_ERROR");
+    assert!(answer["event_data"]["error"]["message"].as_str().unwrap().contains("not in AIRSYNC_ALLOWED_HOSTS"));
+    // A DevRev endpoint over plain http on a wildcard-only host is refused the same way.
+    let mut event = h.driver.event("START_EXTRACTING_METADATA", "INITIAL");
+    event["execution_metadata"]["devrev_endpoint"] = Value::String("http://api.attacker.example".into());
+    let answer = h.driver.send(event).await.unwrap();
+    assert_eq!(event_type(&answer), "METADATA_EXTRACTION_ERROR");
+    // A callback elsewhere cannot be answered at all: the worker refuses the event.
+    let mut event = h.driver.event("START_EXTRACTING_METADATA", "INITIAL");
+    event["payload"]["event_context"]["callback_url"] = Value::String("https://collector.attacker.example/cb".into());
+    let refused = h.worker.handle(event).await;
+    assert!(refused.unwrap_err().contains("not in AIRSYNC_ALLOWED_HOSTS"));
+}

@@ -60,6 +60,8 @@ pub struct Platform {
     snap_in_version_id: String,
     retry_base: Duration,
     timeout: Duration,
+    /// `AIRSYNC_ALLOWED_HOSTS`, also applied to the upload URLs the platform hands out.
+    policy: crate::net::HostPolicy,
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -110,6 +112,7 @@ impl Platform {
             snap_in_version_id: event.snap_in_version_id.clone(),
             retry_base: cfg.platform_retry_base,
             timeout: cfg.platform_timeout,
+            policy: cfg.allowed_hosts.clone(),
         })
     }
 

@@ -132,7 +132,10 @@ impl GraphClient {
     /// retried on throttling and transient failures like any request.
     pub(crate) async fn post_batch(&self, body: &Value, cost: u32) -> Result<Value, GraphError> {
         let url = self.resolve("/v1.0/$batch")?;
-        let backoff = ExponentialBuilder::default().with_min_delay(self.retry_base).with_max_times(self.max_retries).with_jitter();
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.retry_base)
+            .with_max_times(self.max_retries)
+            .with_jitter();
         let attempt = || async {
             let token = self.tokens.token().await?;
             self.limiter.acquire(super::limiter::Bucket::Identity, cost).await;
@@ -147,10 +150,15 @@ impl GraphClient {
                 .await
                 .map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
             let status = response.status().as_u16();
-            let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
             let bytes = response.bytes().await.map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
             if status == 200 {
-                return serde_json::from_slice(&bytes).map_err(|e| GraphError::Malformed(format!("$batch envelope: {e}")));
+                return serde_json::from_slice(&bytes)
+                    .map_err(|e| GraphError::Malformed(format!("$batch envelope: {e}")));
             }
             let (code, message) = error_code(&bytes);
             Err(classify(status, code, message, retry_after, false))
@@ -214,7 +222,13 @@ fn error_code(body: &[u8]) -> (String, String) {
 const LICENCE_CODES: &[&str] =
     &["Authentication_RequestFromNonPremiumTenantOrB2CTenant", "AadPremiumLicenseRequired", "NoLicense"];
 
-pub(crate) fn classify(status: u16, code: String, message: String, retry_after: Option<Duration>, is_link: bool) -> GraphError {
+pub(crate) fn classify(
+    status: u16,
+    code: String,
+    message: String,
+    retry_after: Option<Duration>,
+    is_link: bool,
+) -> GraphError {
     let lower = code.to_ascii_lowercase();
     match status {
         429 => GraphError::Throttled { retry_after: retry_after.unwrap_or(Duration::ZERO) },

@@ -30,6 +30,11 @@ pub enum Command {
     /// The simulators the worker is tested against.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Exit 0 when a health URL answers 200 (for container health checks).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +146,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Handle(args) => handle(args).await,
         Command::Serve(args) => crate::serve::serve(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Healthcheck { url } => crate::healthcheck::run(&url).await,
         Command::Sim(SimCommand::Graph(args)) => {
             crate::sim::graph::run_standalone(args).await.map_err(|e| format!("{e:#}"))
         }

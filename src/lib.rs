@@ -8,6 +8,7 @@ pub mod demo;
 pub mod engine;
 pub mod extract;
 pub mod graph;
+pub mod healthcheck;
 pub mod ingress;
 pub mod net;
 pub mod schema;

@@ -2,6 +2,7 @@
 //! with the Graph simulator and the AirSync platform emulator it is tested against.
 
 pub mod airsync;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -231,6 +231,12 @@ impl Worker {
             },
         };
         let outcome = flush(&sink, outcome).await;
+        if sink.failed() {
+            // Records of a failed upload were never delivered: keep the stored cursors where they were, so
+            // the next attempt reads those records again. Nothing is lost; nothing is saved.
+            tracing::error!("an artifact upload failed; the state is not saved so that no record is skipped");
+            return answer.send(outcome, Vec::new()).await;
+        }
         let outcome = match answer.platform.put_state(&state.to_text()).await {
             Ok(()) => outcome,
             Err(e) => Outcome::Error { message: format!("the state could not be saved: {e}") },

@@ -24,6 +24,9 @@ use crate::graph::{GraphClient, GraphError};
 use crate::ingress::Metrics;
 use crate::{engine, extract, net, schema};
 
+/// Tenant, client id, and a digest of the client secret.
+type TokenKey = (String, String, u64);
+
 /// The long-lived worker: configuration, the shared HTTP client, and the shutdown signal.
 #[derive(Clone)]
 pub struct Worker {
@@ -34,7 +37,7 @@ pub struct Worker {
     limiters: Arc<Mutex<HashMap<String, Arc<TenantLimiter>>>>,
     /// Token sources by tenant and app (and a digest of the secret), so tokens are cached across
     /// invocations until shortly before they expire.
-    tokens: Arc<Mutex<HashMap<(String, String, u64), TokenSource>>>,
+    tokens: Arc<Mutex<HashMap<TokenKey, TokenSource>>>,
     /// Where per-record-type series go (`serve` exposes them at `/metrics`).
     metrics: Option<Arc<Metrics>>,
 }

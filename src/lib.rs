@@ -12,6 +12,7 @@ pub mod graph;
 pub mod healthcheck;
 pub mod ingress;
 pub mod net;
+pub mod report;
 pub mod schema;
 pub mod serve;
 pub mod sim;

@@ -22,6 +22,7 @@ use crate::graph::auth::TokenSource;
 use crate::graph::limiter::TenantLimiter;
 use crate::graph::{GraphClient, GraphError};
 use crate::ingress::Metrics;
+use crate::report::History;
 use crate::{engine, extract, net, schema};
 
 /// Tenant, client id, and a digest of the client secret.
@@ -40,6 +41,8 @@ pub struct Worker {
     tokens: Arc<Mutex<HashMap<TokenKey, TokenSource>>>,
     /// Where per-record-type series go (`serve` exposes them at `/metrics`).
     metrics: Option<Arc<Metrics>>,
+    /// Where `demo` collects what `report.html` shows.
+    history: Option<Arc<History>>,
 }
 
 /// Sends the one answer of an invocation; later attempts are ignored with a warning.
@@ -134,12 +137,19 @@ impl Worker {
             limiters: Arc::default(),
             tokens: Arc::default(),
             metrics: None,
+            history: None,
         })
     }
 
     /// Records per-record-type series (items, duration), answers and Graph usage into `metrics`.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Worker {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Keeps every invocation's per-record-type reports and Graph usage (for `report.html`).
+    pub fn with_history(mut self, history: Arc<History>) -> Worker {
+        self.history = Some(history);
         self
     }
 
@@ -364,6 +374,9 @@ impl Worker {
         let (outcome, reports) =
             engine::run_data(&mut state.ours, &extractors, graph.clone(), sink, deadline, self.shutdown.clone()).await;
         tracing::info!(requests = graph.request_count(), reports = %serde_json::to_string(&reports).unwrap_or_default(), ?outcome, "data phase ended");
+        if let Some(h) = &self.history {
+            h.record(&reports, &graph.usage());
+        }
         if let Some(m) = &self.metrics {
             for r in &reports {
                 let labels = [("record_type", r.record_type.as_str())];

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod graph;
 pub mod healthcheck;
 pub mod ingress;
+pub mod local;
 pub mod net;
 pub mod report;
 pub mod schema;

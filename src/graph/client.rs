@@ -217,7 +217,19 @@ impl GraphClient {
             .await
     }
 
+    /// One request; a 401 (a token Graph no longer accepts) is retried once with a fresh token.
     async fn send_once(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
+        match self.send_with_token(url, is_link).await {
+            Err(GraphError::Auth(failure)) if failure.code.as_deref() == Some("InvalidAuthenticationToken") => {
+                tracing::warn!("Microsoft Graph refused the cached access token; fetching a new one");
+                self.tokens.invalidate();
+                self.send_with_token(url, is_link).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_with_token(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
         let token = self.tokens.token().await?;
         let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
         self.limiter.acquire(bucket, cost).await;

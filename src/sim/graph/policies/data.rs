@@ -83,7 +83,7 @@ impl PolicyData {
             overrides: HashMap::new(),
             methods_policy: authmethods::default_policy(seed, now - 90 * 86_400),
             ca: policy::generate(seed, &ca_users, licence, now),
-            pim: pim::generate(seed, &pim_users, now),
+            pim: pim::generate(seed, &pim_users, users.len(), now),
             workflows: workflows::generate(seed, users.len(), now),
             audits: Vec::new(),
             signins: Vec::new(),

@@ -30,13 +30,13 @@ pub fn new_schedule(r: &mut Mix, principal: &str, created: i64) -> Value {
     })
 }
 
-/// 3 + users/40 schedules, at most 500, over member users.
-pub fn generate(seed: u64, members: &[String], now: i64) -> Vec<Value> {
+/// 3 + users/40 schedules, at most 500, over (a sample of) member users.
+pub fn generate(seed: u64, members: &[String], users: usize, now: i64) -> Vec<Value> {
     let mut r = Mix::new(seed, 0x5049_4D00);
     if members.is_empty() {
         return Vec::new();
     }
-    let n = (3 + members.len() / 40).min(500);
+    let n = (3 + users / 40).min(500);
     (0..n)
         .map(|_| {
             let p = members[r.below(members.len() as u64) as usize].clone();

@@ -205,7 +205,8 @@ impl Plan {
             }
             FaultKind::Truncated => Some(BodyPlan { cut: Some(cut_at(param)), fail: false, chunk: usize::MAX, delay: None }),
             FaultKind::ResetMidBody => {
-                Some(BodyPlan { cut: Some(cut_at(param)), fail: true, chunk: usize::MAX, delay: None })
+                let delay = Some(Duration::from_millis(30));
+                Some(BodyPlan { cut: Some(cut_at(param)), fail: true, chunk: usize::MAX, delay })
             }
             FaultKind::WrongContentType => {
                 let html = "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The gateway could not complete the request.</p></body></html>";
@@ -258,13 +259,7 @@ impl Body for FaultBody {
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, InjectedReset>>> {
         let this = self.get_mut();
-        if this.pos >= this.end {
-            if this.fail {
-                this.fail = false;
-                return Poll::Ready(Some(Err(InjectedReset)));
-            }
-            return Poll::Ready(None);
-        }
+        // Pause between chunks (and before a reset, so that what was sent reaches the client).
         if this.need_sleep {
             if let Some(d) = this.delay {
                 let s = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(d)));
@@ -274,6 +269,13 @@ impl Body for FaultBody {
             }
             this.sleep = None;
             this.need_sleep = false;
+        }
+        if this.pos >= this.end {
+            if this.fail {
+                this.fail = false;
+                return Poll::Ready(Some(Err(InjectedReset)));
+            }
+            return Poll::Ready(None);
         }
         let next = this.end.min(this.pos.saturating_add(this.chunk));
         let frame = this.data.slice(this.pos..next);

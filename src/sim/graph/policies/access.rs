@@ -55,11 +55,7 @@ pub static REGISTRATION_DETAILS: EndpointRule = EndpointRule {
 
 pub static AUTH_METHODS_POLICY: EndpointRule = EndpointRule {
     name: "policies/authenticationMethodsPolicy",
-    permissions: &[
-        "Policy.Read.AuthenticationMethod",
-        "Policy.ReadWrite.AuthenticationMethod",
-        "Policy.Read.All",
-    ],
+    permissions: &["Policy.Read.AuthenticationMethod", "Policy.ReadWrite.AuthenticationMethod", "Policy.Read.All"],
     denied: DeniedKind::AuthMethods,
     licence: Licence::Free,
     licence_error: None,
@@ -101,7 +97,12 @@ pub static WORKFLOWS: EndpointRule = EndpointRule {
 
 pub static SUBSCRIBED_SKUS: EndpointRule = EndpointRule {
     name: "subscribedSkus",
-    permissions: &["Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    permissions: &[
+        "Organization.Read.All",
+        "Organization.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ],
     denied: DeniedKind::Directory,
     licence: Licence::Free,
     licence_error: None,
@@ -137,7 +138,12 @@ pub static AVAILABLE_EXTENSIONS: EndpointRule = EndpointRule {
 
 pub static APP_EXTENSIONS: EndpointRule = EndpointRule {
     name: "applications/{id}/extensionProperties",
-    permissions: &["Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    permissions: &[
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ],
     denied: DeniedKind::Directory,
     licence: Licence::Free,
     licence_error: None,
@@ -173,16 +179,22 @@ pub enum Gate {
 
 /// Check the caller's permissions, then the tenant's licence. `ca_empty`: conditional access on an
 /// unlicensed tenant answers an empty list instead of the 403.
-pub fn check(ctx: &Ctx, claims: &Claims, rule: &EndpointRule, licence: Licence, ca_empty: bool) -> Result<Gate, Resp> {
+pub fn check(
+    ctx: &Ctx,
+    claims: &Claims,
+    rule: &EndpointRule,
+    licence: Licence,
+    ca_empty: bool,
+) -> Result<Gate, Box<Resp>> {
     if !claims.has_any(rule.permissions) {
-        return Err(permission_denied(ctx, rule.denied, rule.permissions));
+        return Err(Box::new(permission_denied(ctx, rule.denied, rule.permissions)));
     }
     if licence.allows(rule.licence) {
         return Ok(Gate::Open);
     }
     match rule.licence_error {
         Some(LicenceDeniedKind::ConditionalAccess) if ca_empty => Ok(Gate::Empty),
-        Some(kind) => Err(licence_denied(ctx, kind)),
+        Some(kind) => Err(Box::new(licence_denied(ctx, kind))),
         None => Ok(Gate::Open),
     }
 }

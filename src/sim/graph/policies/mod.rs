@@ -101,7 +101,9 @@ impl<'a> Endpoint<'a> {
             ["roleManagement", "directory", "roleEligibilitySchedules", id] => Endpoint::Pim(Some(id)),
             ["identityGovernance", "lifecycleWorkflows", "workflows"] => Endpoint::Workflows(None, false),
             ["identityGovernance", "lifecycleWorkflows", "workflows", id] => Endpoint::Workflows(Some(id), false),
-            ["identityGovernance", "lifecycleWorkflows", "workflows", id, "tasks"] => Endpoint::Workflows(Some(id), true),
+            ["identityGovernance", "lifecycleWorkflows", "workflows", id, "tasks"] => {
+                Endpoint::Workflows(Some(id), true)
+            }
             ["subscribedSkus"] => Endpoint::Skus,
             ["auditLogs", "directoryAudits"] => Endpoint::Log(Log::DirectoryAudits),
             ["auditLogs", "signIns"] | ["auditLogs", "signins"] => Endpoint::Log(Log::SignIns),
@@ -240,11 +242,11 @@ fn serve(
     let ca_empty = sh.policies.knobs.read().map(|k| k.ca_unlicensed_empty).unwrap_or(false);
     let gate = match access::check(ctx, claims, rule, sh.opts.licence, ca_empty) {
         Ok(g) => g,
-        Err(r) => return (r, 0),
+        Err(r) => return (*r, 0),
     };
     let pct = match throttle::charge(sh, ctx, claims, rule.bucket, ctx.ru.unwrap_or(1)) {
         Ok(p) => p,
-        Err(r) => return (r, 0),
+        Err(r) => return (*r, 0),
     };
     let (mut resp, n) = match ep {
         Endpoint::AuthMethods(u, m) => routes::auth_methods(sh, ctx, ver, u, m),
@@ -288,7 +290,13 @@ pub fn truth_into(sh: &Shared, truth: &mut Value) {
     for u in &users {
         let m = d.methods(u);
         if lic.allows(Licence::P1) {
-            rows.push(authmethods::registration_row(&t.meta, u, &m, d.methods_updated(u), admins.contains(&u.id_str())));
+            rows.push(authmethods::registration_row(
+                &t.meta,
+                u,
+                &m,
+                d.methods_updated(u),
+                admins.contains(&u.id_str()),
+            ));
         }
         let uid = u.id_str();
         methods.extend(m.into_iter().map(|method| json!({"userId": uid, "method": method})));

@@ -105,7 +105,9 @@ fn mutation(rng: &mut StdRng, users: usize, deletions: bool) -> MutationSpec {
         soft_delete: if deletions { rng.random_range(0..=n / 2) } else { 0 },
         hard_delete: if deletions { rng.random_range(0..=n / 2) } else { 0 },
         restore: rng.random_range(0..=n / 4),
+        activity: rng.random_range(0..=3),
         seed: rng.random(),
+        ..MutationSpec::default()
     }
 }
 

@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use crate::sim::graph::{Faults, MutationSpec};
+use crate::sim::graph::{FaultProfile, Faults, MutationSpec};
 use crate::sim::harness::{Harness, HarnessOptions};
 use crate::sim::platform::FaultRule;
 
@@ -48,7 +48,8 @@ fn fault(route: &str, status: u16, times: u32) -> FaultRule {
 /// so that the gap holds nothing but the one mutation the caller then makes without deletions.
 fn arm(rng: &mut StdRng, h: &Harness, totals: &mut Totals, restarts_allowed: bool) -> bool {
     let mut expired = false;
-    let kinds = if restarts_allowed { 12 } else { 8 };
+    // The last two kinds restart the next round; they need the previous sync to have completed.
+    let kinds = if restarts_allowed { 14 } else { 12 };
     for _ in 0..rng.random_range(0..=3) {
         let (kind, rule): (&str, Option<FaultRule>) = match rng.random_range(0..kinds) {
             0 => ("state.get 500", Some(fault("state.get", 500, rng.random_range(1..=3)))),
@@ -66,22 +67,30 @@ fn arm(rng: &mut StdRng, h: &Harness, totals: &mut Totals, restarts_allowed: boo
                 Some(FaultRule { delay_ms: rng.random_range(20..200), ..fault("state.get", 0, 1) }),
             ),
             8 => {
-                h.graph.set_faults(Faults { gone_next: 1, ..Faults::default() });
-                // A 410 restarts the round just as an expired link does.
-                expired = true;
-                ("graph 410 resync", None)
+                h.graph.policies().set_fault_profile(FaultProfile::Flaky, Some(rng.random()));
+                ("graph flaky: 5xx bursts and dropped connections", None)
             }
             9 => {
+                h.graph.policies().set_fault_profile(FaultProfile::Hostile, Some(rng.random()));
+                ("graph hostile: slow, truncated and reset bodies, wrong content types", None)
+            }
+            10 => {
                 h.graph.advance_clock(2 * 3600);
                 ("expired access token", None)
             }
-            10 => {
+            11 => {
                 h.graph.set_faults(Faults {
                     replay_changes: rng.random_range(1..20),
                     empty_first_page: rng.random(),
                     ..Faults::default()
                 });
                 ("replayed delta changes", None)
+            }
+            12 => {
+                h.graph.set_faults(Faults { gone_next: 1, ..Faults::default() });
+                // A 410 restarts the round just as an expired link does.
+                expired = true;
+                ("graph 410 resync", None)
             }
             _ => {
                 h.graph.advance_clock(8 * 86_400);
@@ -146,6 +155,7 @@ async fn one_run(args: &SoakArgs, seed: u64, totals: &mut Totals) -> anyhow::Res
         restart_pending &= !completed;
         h.platform.clear_faults();
         h.graph.set_faults(Faults::default());
+        h.graph.policies().set_fault_profile(FaultProfile::None, None);
         if sync < args.syncs {
             let mut armed = StdRng::seed_from_u64(rng.random());
             restart_pending |= arm(&mut armed, &h, totals, completed);
@@ -155,6 +165,7 @@ async fn one_run(args: &SoakArgs, seed: u64, totals: &mut Totals) -> anyhow::Res
     // The clean ending: no faults, one more sync (an import first if none ever completed).
     h.platform.clear_faults();
     h.graph.set_faults(Faults::default());
+    h.graph.policies().set_fault_profile(FaultProfile::None, None);
     let last = if imported { h.driver.incremental_sync().await? } else { h.driver.initial_import().await? };
     for a in &last.answers {
         *totals.answers.entry(a.clone()).or_default() += 1;

@@ -1,10 +1,10 @@
 //! Scale check of the directory simulator (ignored by default; run with
 //! `cargo test --release --test graph_sim_directory_perf -- --ignored --nocapture`).
 
-#[path = "graph_sim_helpers.rs"]
-mod helpers;
 #[path = "graph_sim_directory_helpers.rs"]
 mod dh;
+#[path = "graph_sim_helpers.rs"]
+mod helpers;
 
 use entra_airsync::sim::graph::{GraphSimOptions, MutationSpec};
 use helpers::{start, token};
@@ -23,7 +23,8 @@ fn rss_mb() -> u64 {
 async fn hundred_thousand_users_directory() {
     let before = rss_mb();
     let t = Instant::now();
-    let (sim, client) = start(GraphSimOptions { users: 100_000, page_min: 200, page_max: 999, ..Default::default() }).await;
+    let (sim, client) =
+        start(GraphSimOptions { users: 100_000, page_min: 200, page_max: 999, ..Default::default() }).await;
     let startup = t.elapsed();
     println!("start: {startup:?}, rss {} MB (+{} MB)", rss_mb(), rss_mb().saturating_sub(before));
     assert!(startup.as_secs() < 10, "startup {startup:?}");
@@ -34,11 +35,22 @@ async fn hundred_thousand_users_directory() {
     let mut replica = dh::Replica::default();
     replica.apply(&round.entries());
     let links: usize = replica.links.values().map(|m| m.len()).sum();
-    println!("groups round: {} groups, {links} links, {} pages, {:?}", replica.objects.len(), round.pages.len(), t.elapsed());
+    println!(
+        "groups round: {} groups, {links} links, {} pages, {:?}",
+        replica.objects.len(),
+        round.pages.len(),
+        t.elapsed()
+    );
     assert_eq!(replica.objects.len(), 20_000);
     assert!(links > 450_000, "{links}");
     let t = Instant::now();
-    let s = sim.mutate(&MutationSpec { directory: 1000, soft_delete: 1000, hard_delete: 500, seed: 1, ..Default::default() });
+    let s = sim.mutate(&MutationSpec {
+        directory: 1000,
+        soft_delete: 1000,
+        hard_delete: 500,
+        seed: 1,
+        ..Default::default()
+    });
     println!("mutate: {:?} {}", t.elapsed(), s["directory"]["purged_links"]);
     let t = Instant::now();
     let truth = sim.truth();

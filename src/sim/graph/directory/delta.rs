@@ -249,7 +249,8 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, q: &Query) -> Reply 
             Some(s) if s.k == DSKIP && s.kind == kind => s,
             _ => return (bad_request(ctx, "Request_BadRequest", "The specified skip token is invalid."), 0),
         }
-    } else if let Some(tok) = q.get("$deltatoken") {
+    } else if let Some(tok) = q.get("$deltatoken").filter(|t| !t.is_empty()) {
+        // (An empty `$deltatoken`, as in the 410 `Location`, starts a new initial round.)
         fresh = true;
         if tok.eq_ignore_ascii_case("latest") {
             let sel = match select_arg(ctx, kind, q) {

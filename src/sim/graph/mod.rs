@@ -2,6 +2,7 @@
 //! One HTTPS server on loopback serves the token endpoint, Graph `/v1.0|/beta`, and `/_sim/`.
 
 mod control;
+mod directory;
 mod errors;
 mod gen;
 mod http;
@@ -15,6 +16,7 @@ mod token;
 mod tokens;
 mod users;
 
+pub use directory::DirectoryArgs;
 pub use model::{DEFAULT_PROPERTIES, USER_PROPERTIES};
 pub use policies::{FaultKind, FaultProfile, Licence, PolicyKnobs};
 pub use state::Faults;
@@ -48,6 +50,14 @@ pub struct GraphSimOptions {
     pub licence: Licence,
     /// Faults injected into Graph routes (`--faults none|flaky|hostile`).
     pub faults: FaultProfile,
+    /// Directory counts; `None` derives them from `users` (docs/contracts.md §3).
+    pub groups: Option<usize>,
+    pub devices: Option<usize>,
+    pub applications: Option<usize>,
+    pub service_principals: Option<usize>,
+    pub contacts: Option<usize>,
+    /// Total group memberships (default 5 per user).
+    pub memberships: Option<usize>,
 }
 
 impl Default for GraphSimOptions {
@@ -64,6 +74,12 @@ impl Default for GraphSimOptions {
             throttling: false,
             licence: Licence::default(),
             faults: FaultProfile::default(),
+            groups: None,
+            devices: None,
+            applications: None,
+            service_principals: None,
+            contacts: None,
+            memberships: None,
         }
     }
 }
@@ -96,6 +112,8 @@ pub struct MutationSpec {
     pub seed: u64,
     /// New audit events and sign-ins, auth-method changes, CA/PIM/workflow changes (contracts §3).
     pub activity: usize,
+    /// Per directory type: that many creates, updates, deletes, membership adds and removes.
+    pub directory: usize,
 }
 
 /// An app registration in the simulated tenant.
@@ -130,9 +148,13 @@ impl GraphSim {
         std::fs::write(&ca_path, &tls.ca_pem).with_context(|| format!("writing CA PEM to {}", ca_path.display()))?;
 
         let gen_opts = opts.clone();
-        let tenant = tokio::task::spawn_blocking(move || tenant::Tenant::generate(gen_opts.seed, gen_opts.users))
-            .await
-            .context("tenant generation")?;
+        let (tenant, directory) = tokio::task::spawn_blocking(move || {
+            let t = tenant::Tenant::generate(gen_opts.seed, gen_opts.users);
+            let d = directory::generate(&gen_opts, &t);
+            (t, d)
+        })
+        .await
+        .context("tenant generation")?;
         let meta = tenant.meta.clone();
         let mut apps = HashMap::new();
         apps.insert(
@@ -152,6 +174,7 @@ impl GraphSim {
             tenant_id: meta.tenant_id.clone(),
             domain: meta.domain.clone(),
             tenant: RwLock::new(tenant),
+            directory: RwLock::new(directory),
             apps: RwLock::new(apps),
             sealer: tokens::Sealer::new(key),
             stats: Mutex::new(Default::default()),
@@ -313,6 +336,8 @@ pub struct GraphSimArgs {
     pub page_min: usize,
     #[arg(long, default_value_t = 250)]
     pub page_max: usize,
+    #[command(flatten)]
+    pub directory: DirectoryArgs,
 }
 
 impl GraphSimArgs {
@@ -330,6 +355,7 @@ impl GraphSimArgs {
             throttling: self.throttling,
             licence: self.licence,
             faults,
+            ..self.directory.options()
         })
     }
 }
@@ -366,6 +392,8 @@ mod tests {
             .to_options()
             .unwrap();
         assert_eq!((o.users, o.throttling, o.latency_ms), (7, true, 5));
+        let o = Cli::parse_from(["x", "--groups", "3", "--service-principals", "9"]).sim.to_options().unwrap();
+        assert_eq!((o.groups, o.service_principals, o.devices), (Some(3), Some(9), None));
         assert!(Cli::parse_from(["x", "--faults", "chaos"]).sim.to_options().is_err());
         assert!(std::mem::size_of::<model::UserRec>() <= 104);
     }

@@ -101,6 +101,9 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
         record(&sh, "POST /{tenant}/oauth2/v2.0/token", resp.status().as_u16(), 0, 0);
         return resp;
     }
+    if let Some(r) = super::directory::batch(&sh, &ctx, &method, &segs, authorization.as_deref(), &body).await {
+        return r;
+    }
     if segs.first().is_some_and(|v| *v == "v1.0" || *v == "beta") {
         let ver = segs[0];
         let q = Query::parse(query.as_deref());
@@ -110,10 +113,7 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
             return r;
         }
         let (auth, rest) = (authorization.as_deref(), &segs[1..]);
-        let resp = match super::policies::route(&sh, &mut ctx, &method, ver, rest, &q, auth, &body).await {
-            Some(r) => r,
-            None => graph(&sh, &mut ctx, &method, ver, rest, &q, auth, eventual).await,
-        };
+        let resp = dispatch(&sh, &mut ctx, &method, ver, rest, &q, auth, &body, eventual).await;
         return fault.apply(resp);
     }
     let resp = graph_error(&ctx, StatusCode::NOT_FOUND, "UnknownError", &format!("No route for {method} {path}"));
@@ -121,16 +121,37 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
     resp
 }
 
+/// Every Graph route: the policy and report endpoints, then users and the directory. Both the top-level
+/// request path and `$batch` sub-requests come through here, so every route works inside a batch.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn dispatch(
+    sh: &Shared,
+    ctx: &mut Ctx,
+    method: &Method,
+    ver: &str,
+    rest: &[&str],
+    q: &Query,
+    auth: Option<&str>,
+    body: &[u8],
+    eventual: bool,
+) -> Resp {
+    match super::policies::route(sh, ctx, method, ver, rest, q, auth, body).await {
+        Some(r) => r,
+        None => graph(sh, ctx, method, ver, rest, q, auth, eventual).await,
+    }
+}
+
 enum Route<'a> {
     List,
     Delta,
     User(&'a str),
     Organization,
+    Dir(super::directory::Endpoint<'a>),
     Unknown,
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn graph(
+pub(super) async fn graph(
     sh: &Shared,
     ctx: &mut Ctx,
     method: &Method,
@@ -145,18 +166,20 @@ async fn graph(
         ["users", "delta"] | ["users", "microsoft.graph.delta"] => Route::Delta,
         ["users", id] => Route::User(id),
         ["organization"] => Route::Organization,
-        _ => Route::Unknown,
+        _ => super::directory::resolve(rest).map_or(Route::Unknown, Route::Dir),
     };
     let label = match route {
         Route::List => format!("GET /{ver}/users"),
         Route::Delta => format!("GET /{ver}/users/delta"),
         Route::User(_) => format!("GET /{ver}/users/{{id}}"),
         Route::Organization => format!("GET /{ver}/organization"),
+        Route::Dir(ref e) => e.label(ver),
         Route::Unknown => format!("{method} /{ver}/other"),
     };
     let ru = match route {
         Route::List => users::users_ru(sh, q, false),
         Route::Delta => users::users_ru(sh, q, true),
+        Route::Dir(ref e) => e.ru(sh, q),
         _ => 1,
     };
     ctx.ru = Some(ru);
@@ -189,6 +212,7 @@ async fn graph(
     let needed: Option<&[&str]> = match route {
         Route::List | Route::Delta | Route::User(_) => Some(&USER_READ),
         Route::Organization => Some(&ORG_READ),
+        Route::Dir(ref e) => Some(e.roles()),
         Route::Unknown => None,
     };
     if let Some(roles) = needed {
@@ -239,6 +263,7 @@ async fn graph(
         Route::Delta => users::delta(sh, ctx, ver, q),
         Route::User(id) => users::get_user(sh, ctx, ver, id, q),
         Route::Organization => users::organization(sh, ctx, ver),
+        Route::Dir(ref e) => e.handle(sh, ctx, ver, q, eventual),
         Route::Unknown => (
             graph_error(
                 ctx,

@@ -18,15 +18,50 @@ const MAX_RESTARTS: u32 = 3;
 /// instance, yields the group and one record per `members@delta` entry.
 pub type Normalize = fn(&Value, &ExtractCtx) -> Vec<(&'static str, Value)>;
 
+/// What a normalizer may need to know about the round a page belongs to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    /// The round continues from an earlier sync (a stored delta link) or re-reads after a restart in this
+    /// sync: DevRev may already hold records, so what is absent from an entry can mean a removal.
+    pub incremental: bool,
+}
+
+/// Turns one page of delta entries into records. Families that enrich a page with further (batched) reads
+/// or need a lookup table for the invocation implement this; the rest use `PerEntry`.
+#[async_trait::async_trait]
+pub trait PageNormalizer: Send + Sync {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        round: Round,
+        items: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError>;
+}
+
+/// Each entry on its own, with no further reads.
+pub struct PerEntry(pub Normalize);
+
+#[async_trait::async_trait]
+impl PageNormalizer for PerEntry {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+        Ok(items.iter().flat_map(|item| (self.0)(item, ctx)).collect())
+    }
+}
+
 pub struct DeltaExtractor {
     pub record_type: &'static str,
     /// The first request of a round, e.g. `/v1.0/users/delta?$select=…`.
     pub initial_path: String,
-    /// Turns one delta entry into records (none for an entry without an id).
-    pub normalize: Normalize,
+    /// Turns a page of delta entries into records (none for an entry without an id).
+    pub normalize: Box<dyn PageNormalizer>,
 }
 
 impl DeltaExtractor {
+    /// A delta extractor whose entries are normalized one by one.
+    pub fn per_entry(record_type: &'static str, initial_path: String, normalize: Normalize) -> DeltaExtractor {
+        DeltaExtractor { record_type, initial_path, normalize: Box::new(PerEntry(normalize)) }
+    }
+
     /// Where this run starts: the saved `nextLink`, else a fresh-enough `deltaLink`, else a new round.
     fn start(&self, state: &mut TypeState) -> (String, bool) {
         if let Some(next) = &state.next_link {
@@ -41,6 +76,8 @@ impl DeltaExtractor {
                     "stored delta link is older than 6.5 days; starting a full round"
                 );
                 state.delta_link = None;
+                // A re-read within an incremental sync: counted as a restart, so normalizers know.
+                state.restarts += 1;
                 (self.initial_path.clone(), false)
             }
             (None, _) => (self.initial_path.clone(), false),
@@ -59,6 +96,7 @@ impl Extractor for DeltaExtractor {
         // The first page of a run is always fetched, so every invocation makes progress however little
         // time is left; later pages stop at the deadline.
         let mut first = true;
+        let mut first_page_work = true;
         loop {
             if !first && ctx.should_pause() {
                 return Ok(Stop::Paused);
@@ -89,11 +127,24 @@ impl Extractor for DeltaExtractor {
                 }
                 Err(e) => return Err(e.into()),
             };
-            for item in &page.items {
-                for (item_type, record) in (self.normalize)(item, ctx) {
-                    ctx.sink.push(item_type, record).await?;
-                    state.items += 1;
+            let round = Round { incremental: state.delta_link.is_some() || state.restarts > 0 };
+            // Like the fetch: the first page's work always completes, later pages stop at the deadline (the
+            // cursor still points at this page, so it is read again next time).
+            let records = if first_page_work {
+                first_page_work = false;
+                tokio::select! {
+                    r = self.normalize.page(ctx, round, &page.items) => r?,
+                    _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
                 }
+            } else {
+                tokio::select! {
+                    r = self.normalize.page(ctx, round, &page.items) => r?,
+                    _ = ctx.paused() => return Ok(Stop::Paused),
+                }
+            };
+            for (item_type, record) in records {
+                ctx.sink.push(item_type, record).await?;
+                state.items += 1;
             }
             match (page.next_link, page.delta_link) {
                 (Some(next), _) => {

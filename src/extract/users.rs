@@ -1,10 +1,13 @@
 //! Users from `/users/delta`: members and guests, with `@removed` entries sent as deletions
-//! (`changed` = soft-deleted, `deleted` = hard-deleted).
+//! (`changed` = soft-deleted, `deleted` = hard-deleted), and their licence assignments (`licences`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
+use tokio::sync::OnceCell;
 
-use super::{DeltaExtractor, ExtractCtx};
+use super::delta::{PageNormalizer, Round};
+use super::licences::{self, Skus};
+use super::{DeltaExtractor, ExtractCtx, ExtractError};
 use crate::schema::{self, RecordType};
 
 fn users() -> &'static RecordType {
@@ -19,7 +22,35 @@ pub fn extractor() -> DeltaExtractor {
     DeltaExtractor {
         record_type: "users",
         initial_path: format!("/v1.0/users/delta?$select={}", select.join(",")),
-        normalize,
+        normalize: Box::new(UsersPages::default()),
+    }
+}
+
+/// Users and their licence assignments; the tenant's SKUs are read once per invocation, when first needed.
+#[derive(Default)]
+struct UsersPages {
+    skus: OnceCell<Option<Skus>>,
+}
+
+#[async_trait::async_trait]
+impl PageNormalizer for UsersPages {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        round: Round,
+        items: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+        let needs_skus = items.iter().any(|u| u.get("assignedLicenses").is_some() || u.get("@removed").is_some());
+        let skus = match needs_skus {
+            true => self.skus.get_or_try_init(|| licences::load(ctx)).await?.as_ref(),
+            false => None,
+        };
+        let mut out = Vec::with_capacity(items.len() * 2);
+        for user in items {
+            out.extend(normalize(user, ctx));
+            out.extend(licences::records(user, skus, round, ctx.sync_time));
+        }
+        Ok(out)
     }
 }
 
@@ -28,14 +59,7 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 /// A deletion record: same id, `deleted_in_source` with the reason, dated at the sync time.
-pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Value {
-    let reason = match removed.get("reason").and_then(Value::as_str) {
-        Some("changed") => "changed",
-        _ => "deleted",
-    };
-    json!({"id": id, "created_date": ts(sync_time), "modified_date": ts(sync_time),
-           "data": {"deleted_in_source": true, "deleted_reason": reason}})
-}
+pub use super::record::deletion;
 
 /// The `mail` property, unless it is a guest's `#EXT#` address (never an email).
 fn email(obj: &Value) -> Value {

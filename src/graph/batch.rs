@@ -47,12 +47,14 @@ fn item_result(status: u16, headers: &Value, body: Value) -> Result<Value, (Grap
 impl GraphClient {
     /// GETs every relative URL (e.g. `/users/{id}/authentication/methods`) through `$batch`.
     pub async fn batch_get(&self, urls: &[String]) -> Vec<Result<Value, GraphError>> {
-        let chunks: Vec<(usize, &[String])> =
-            urls.chunks(MAX_BATCH).enumerate().map(|(i, c)| (i * MAX_BATCH, c)).collect();
+        // Owned chunks: a closure over borrowed slices makes this future unprovably `Send` when awaited
+        // inside `async_trait` methods (rust-lang/rust#102211).
+        let chunks: Vec<(usize, Vec<String>)> =
+            urls.chunks(MAX_BATCH).enumerate().map(|(i, c)| (i * MAX_BATCH, c.to_vec())).collect();
         let mut results: Vec<Option<Result<Value, GraphError>>> = (0..urls.len()).map(|_| None).collect();
         let done: Vec<Vec<(usize, Result<Value, GraphError>)>> = stream::iter(chunks)
             .map(|(offset, chunk)| async move {
-                self.batch_chunk(chunk).await.into_iter().enumerate().map(|(i, r)| (offset + i, r)).collect::<Vec<_>>()
+                self.batch_chunk(&chunk).await.into_iter().enumerate().map(|(i, r)| (offset + i, r)).collect::<Vec<_>>()
             })
             .buffer_unordered(PARALLEL_ENVELOPES)
             .collect()

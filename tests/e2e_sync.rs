@@ -198,3 +198,28 @@ async fn platform_urls_outside_the_allowed_hosts_are_refused() {
     let refused = h.worker.handle(event).await;
     assert!(refused.unwrap_err().contains("not in AIRSYNC_ALLOWED_HOSTS"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_upload_loses_no_record() {
+    let h = harness(600).await;
+    h.driver.initial_import().await.unwrap();
+    h.graph.mutate(&MutationSpec {
+        create: 20,
+        update: 20,
+        soft_delete: 10,
+        hard_delete: 10,
+        ..MutationSpec::default()
+    });
+    // The incremental round finishes (a new delta link) but its one upload fails past the retry budget.
+    let metadata = h.driver.send(h.driver.event("START_EXTRACTING_METADATA", "INCREMENTAL")).await.unwrap();
+    assert_eq!(event_type(&metadata), "METADATA_EXTRACTION_DONE");
+    h.platform.inject(FaultRule { route: "upload".into(), status: 500, times: 6, delay_ms: 0, retry_after: None });
+    let failed = h.driver.send(h.driver.event("START_EXTRACTING_DATA", "INCREMENTAL")).await.unwrap();
+    assert_eq!(event_type(&failed), "DATA_EXTRACTION_ERROR", "{failed}");
+    assert!(!h.verify().ok, "the changes have not reached DevRev yet");
+    // The next sync must still see those changes: the failed invocation did not save its new delta link.
+    let run = h.driver.incremental_sync().await.unwrap();
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{run:?}");
+    let report = h.verify();
+    assert!(report.ok, "{:?}", report.mismatches);
+}

@@ -31,6 +31,9 @@ pub struct Worker {
     shutdown: CancellationToken,
     /// One limiter per tenant, shared by every invocation of this process.
     limiters: Arc<Mutex<HashMap<String, Arc<TenantLimiter>>>>,
+    /// Token sources by tenant and app (and a digest of the secret), so tokens are cached across
+    /// invocations until shortly before they expire.
+    tokens: Arc<Mutex<HashMap<(String, String, u64), TokenSource>>>,
 }
 
 /// Sends the one answer of an invocation; later attempts are ignored with a warning.
@@ -118,7 +121,13 @@ pub fn answer_body(
 impl Worker {
     pub fn new(cfg: Config) -> Result<Worker, net::NetError> {
         let http = net::build_client(cfg.extra_ca_pem.as_deref(), None)?;
-        Ok(Worker { cfg: Arc::new(cfg), http, shutdown: CancellationToken::new(), limiters: Arc::default() })
+        Ok(Worker {
+            cfg: Arc::new(cfg),
+            http,
+            shutdown: CancellationToken::new(),
+            limiters: Arc::default(),
+            tokens: Arc::default(),
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -231,6 +240,12 @@ impl Worker {
             },
         };
         let outcome = flush(&sink, outcome).await;
+        if sink.failed() {
+            // Records of a failed upload were never delivered: keep the stored cursors where they were, so
+            // the next attempt reads those records again. Nothing is lost; nothing is saved.
+            tracing::error!("an artifact upload failed; the state is not saved so that no record is skipped");
+            return answer.send(outcome, Vec::new()).await;
+        }
         let outcome = match answer.platform.put_state(&state.to_text()).await {
             Ok(()) => outcome,
             Err(e) => Outcome::Error { message: format!("the state could not be saved: {e}") },
@@ -276,9 +291,7 @@ impl Worker {
 
     fn graph(&self, event: &Event) -> Result<GraphClient, String> {
         let (client_id, secret) = event.credentials()?;
-        let tokens =
-            TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), &event.tenant, &client_id, &secret)
-                .map_err(|e| e.to_string())?;
+        let tokens = self.token_source(&event.tenant, &client_id, &secret)?;
         let limiter = self.limiter(&event.tenant);
         GraphClient::new(
             self.http.clone(),
@@ -289,6 +302,21 @@ impl Worker {
             self.cfg.graph_retry_base,
         )
         .map_err(|e| e.to_string())
+    }
+
+    fn token_source(&self, tenant: &str, client_id: &str, secret: &str) -> Result<TokenSource, String> {
+        use std::hash::{Hash, Hasher};
+        let mut digest = std::collections::hash_map::DefaultHasher::new();
+        secret.hash(&mut digest);
+        let key = (tenant.trim().to_ascii_lowercase(), client_id.to_string(), digest.finish());
+        let mut all = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = all.get(&key) {
+            return Ok(existing.clone());
+        }
+        let source = TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), tenant, client_id, secret)
+            .map_err(|e| e.to_string())?;
+        all.insert(key, source.clone());
+        Ok(source)
     }
 
     /// The tenant's limiter; the identity bucket starts at the smallest size until the tenant is measured.

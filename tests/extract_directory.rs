@@ -200,7 +200,10 @@ fn service_principals_and_their_app_roles_from_the_same_objects() {
         assert_nothing_lost("app_roles", role, r);
         assert_eq!(r["data"]["service_principal_id"], "00063ffc-54e9-405d-b8f3-56124728e051");
     }
-    assert_eq!(find(roles, "00063ffc-54e9-405d-b8f3-56124728e051_2c8e7a61-4b1f-4c2a-9f0e-7d6b5a4c3b21")["data"]["is_enabled"], false);
+    assert_eq!(
+        find(roles, "00063ffc-54e9-405d-b8f3-56124728e051_2c8e7a61-4b1f-4c2a-9f0e-7d6b5a4c3b21")["data"]["is_enabled"],
+        false
+    );
 }
 
 #[test]
@@ -223,7 +226,11 @@ fn app_role_assignments_are_named_from_the_resource_roles() {
     assert_eq!(group["data"]["app_role_name"], "HR Reader");
     assert_eq!(group["created_date"], "2024-05-14T12:00:03Z");
     let default = find(&by["app_role_assignments"], "41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE");
-    assert_eq!(default["data"]["app_role_name"], Value::Null, "the default-access role has no name: null, not invented");
+    assert_eq!(
+        default["data"]["app_role_name"],
+        Value::Null,
+        "the default-access role has no name: null, not invented"
+    );
 }
 
 #[test]
@@ -278,7 +285,8 @@ fn licence_assignments_live_and_inferred_removals() {
         users.iter().flat_map(|u| licences::records(u, Some(&skus), Round { incremental: false }, at())).collect();
     let by = check_all(&initial);
     assert_eq!(by["license_assignments"].len(), 2);
-    let debra = find(&by["license_assignments"], "81a133c2-bdf2-4e67-8755-7264366b04ee_c7df2760-2c81-4ef7-b578-5b5392b571df");
+    let debra =
+        find(&by["license_assignments"], "81a133c2-bdf2-4e67-8755-7264366b04ee_c7df2760-2c81-4ef7-b578-5b5392b571df");
     assert_eq!(debra["data"]["sku_part_number"], "ENTERPRISEPREMIUM");
     assert_eq!(debra["data"]["user_id"], "81a133c2-bdf2-4e67-8755-7264366b04ee");
     assert_eq!(debra["data"]["disabled_plan_ids"], serde_json::json!(["8c098270-9dd4-4350-9b30-ba4703f3b36b"]));
@@ -295,7 +303,8 @@ fn licence_assignments_live_and_inferred_removals() {
     assert_eq!(removed_user["data"]["deleted_reason"], "changed");
 
     // Without the SKU table names are null and nothing is inferred; without the property nothing is said.
-    let blind: Vec<_> = users.iter().flat_map(|u| licences::records(u, None, Round { incremental: true }, at())).collect();
+    let blind: Vec<_> =
+        users.iter().flat_map(|u| licences::records(u, None, Round { incremental: true }, at())).collect();
     assert_eq!(blind.len(), 2);
     assert!(blind.iter().all(|(_, r)| r["data"]["sku_part_number"].is_null()));
     let silent = serde_json::json!({"id": "u9", "displayName": "renamed only"});
@@ -331,6 +340,12 @@ fn every_directory_record_type_is_declared_once_with_permissions() {
     let mapping = schema::initial_domain_mapping();
     let gm = &mapping["additional_mappings"]["record_type_mappings"]["group_members"];
     assert_eq!(gm["default_mapping"]["object_type"], "object_member");
-    assert_eq!(mapping["additional_mappings"]["record_type_mappings"]["org_contacts"]["default_mapping"]["object_type"], "revu");
-    assert_eq!(mapping["additional_mappings"]["record_type_mappings"]["groups"]["default_mapping"]["object_type"], "group");
+    assert_eq!(
+        mapping["additional_mappings"]["record_type_mappings"]["org_contacts"]["default_mapping"]["object_type"],
+        "revu"
+    );
+    assert_eq!(
+        mapping["additional_mappings"]["record_type_mappings"]["groups"]["default_mapping"]["object_type"],
+        "group"
+    );
 }

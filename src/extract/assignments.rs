@@ -27,7 +27,12 @@ struct AssignmentPages;
 
 #[async_trait::async_trait]
 impl PageNormalizer for AssignmentPages {
-    async fn page(&self, ctx: &ExtractCtx, _: Round, sps: &[Value]) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        _: Round,
+        sps: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
         let sps: Vec<&Value> = sps.iter().filter(|sp| str_prop(sp, "id").is_some()).collect();
         let urls: Vec<String> = sps
             .iter()

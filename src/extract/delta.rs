@@ -43,7 +43,12 @@ pub struct PerEntry(pub Normalize);
 
 #[async_trait::async_trait]
 impl PageNormalizer for PerEntry {
-    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        _: Round,
+        items: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
         Ok(items.iter().flat_map(|item| (self.0)(item, ctx)).collect())
     }
 }

@@ -25,7 +25,12 @@ struct DevicePages;
 
 #[async_trait::async_trait]
 impl PageNormalizer for DevicePages {
-    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        _: Round,
+        items: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
         let live: Vec<&str> =
             items.iter().filter(|d| d.get("@removed").is_none()).filter_map(|d| str_prop(d, "id")).collect();
         let urls: Vec<String> = live.iter().map(|id| format!("/devices/{id}/registeredOwners?$select=id")).collect();
@@ -35,7 +40,11 @@ impl PageNormalizer for DevicePages {
             let list = owners.get(i)?.as_ref()?;
             Some(list.iter().filter_map(|o| str_prop(o, "id")).map(str::to_string).collect())
         };
-        Ok(items.iter().filter_map(|d| device_at(d, str_prop(d, "id").and_then(owners_of), ctx.sync_time)).map(|r| (ITEM, r)).collect())
+        Ok(items
+            .iter()
+            .filter_map(|d| device_at(d, str_prop(d, "id").and_then(owners_of), ctx.sync_time))
+            .map(|r| (ITEM, r))
+            .collect())
     }
 }
 

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::record::{deletion, envelope, has_properties, live_data, odata_kind, removed_reason, select_list, str_prop, time_of};
+use super::record::{
+    deletion, envelope, has_properties, live_data, odata_kind, removed_reason, select_list, str_prop, time_of,
+};
 use super::{DeltaExtractor, ExtractCtx};
 use crate::schema::{GROUPS, GROUPS_EXTRA_SELECT};
 

@@ -62,10 +62,12 @@ pub async fn load(ctx: &ExtractCtx) -> Result<Option<Skus>, ExtractError> {
                     None => break,
                 }
             }
-            Err(e @ (GraphError::Permission { .. }
-            | GraphError::Licence { .. }
-            | GraphError::NotFound(_)
-            | GraphError::Rejected { .. })) => {
+            Err(
+                e @ (GraphError::Permission { .. }
+                | GraphError::Licence { .. }
+                | GraphError::NotFound(_)
+                | GraphError::Rejected { .. }),
+            ) => {
                 tracing::warn!(error = %e, "subscribedSkus cannot be read: licence names stay empty and removed licences are not detected");
                 return Ok(None);
             }
@@ -96,7 +98,12 @@ fn live(user_id: &str, licence: &Value, skus: Option<&Skus>, sync_time: DateTime
 }
 
 /// The licence records one users-delta entry carries.
-pub fn records(user: &Value, skus: Option<&Skus>, round: Round, sync_time: DateTime<Utc>) -> Vec<(&'static str, Value)> {
+pub fn records(
+    user: &Value,
+    skus: Option<&Skus>,
+    round: Round,
+    sync_time: DateTime<Utc>,
+) -> Vec<(&'static str, Value)> {
     let Some(user_id) = str_prop(user, "id") else { return Vec::new() };
     let mut out = Vec::new();
     if let Some(removed) = user.get("@removed") {

@@ -90,7 +90,10 @@ mod tests {
     #[test]
     fn dates_are_honest() {
         let r = envelope("x", None, at(), Map::new());
-        assert_eq!((r["created_date"].as_str(), r["modified_date"].as_str()), (Some("2026-11-27T08:00:00Z"), Some("2026-11-27T08:00:00Z")));
+        assert_eq!(
+            (r["created_date"].as_str(), r["modified_date"].as_str()),
+            (Some("2026-11-27T08:00:00Z"), Some("2026-11-27T08:00:00Z"))
+        );
         let later = time_of(&json!({"t": "2027-01-01T00:00:00Z"}), "t");
         let r = envelope("x", later, at(), Map::new());
         assert_eq!(r["modified_date"], "2027-01-01T00:00:00Z", "never earlier than created");

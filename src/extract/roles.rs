@@ -62,10 +62,7 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str,
 pub fn rbac_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
     let id = str_prop(obj, "id")?;
     let text = |prop: &str| str_prop(obj, prop).map_or(Value::Null, |v| json!(v));
-    let member_type = obj
-        .get("principal")
-        .and_then(super::record::odata_kind)
-        .map_or(Value::Null, |t| json!(t));
+    let member_type = obj.get("principal").and_then(super::record::odata_kind).map_or(Value::Null, |t| json!(t));
     let mut data = Map::new();
     data.insert("role_id".into(), Value::Null);
     data.insert("role_definition_id".into(), text("roleDefinitionId"));

@@ -54,12 +54,7 @@ pub static DEVICES: RecordType = RecordType {
             kind: Kind::Timestamp,
             source: Source::Prop("approximateLastSignInDateTime"),
         },
-        Field {
-            key: "registered_owner_ids",
-            name: "Registered owners",
-            kind: Kind::TextList,
-            source: Source::Derived,
-        },
+        Field { key: "registered_owner_ids", name: "Registered owners", kind: Kind::TextList, source: Source::Derived },
     ],
     target: Target::Custom { title_field: "display_name" },
     is_snapshot: false,

@@ -53,7 +53,9 @@ pub static GROUPS: RecordType = RecordType {
     ],
     target: Target::Stock { object_type: "group", fields: &[("name", "display_name"), ("description", "description")] },
     is_snapshot: false,
-    portal_url: Some("https://entra.microsoft.com/#view/Microsoft_AAD_IAM/GroupDetailsMenuBlade/~/Overview/groupId/{id}"),
+    portal_url: Some(
+        "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/GroupDetailsMenuBlade/~/Overview/groupId/{id}",
+    ),
     permissions: &["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All"],
     licence: Licence::Free,
 };

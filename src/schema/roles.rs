@@ -33,7 +33,12 @@ pub static ROLE_MEMBERS: RecordType = RecordType {
     name: "Role members",
     description: "Holders of directory roles: activated-role memberships and unified RBAC role assignments",
     fields: &[
-        Field { key: "role_id", name: "Directory role", kind: Kind::Reference("directory_roles"), source: Source::Derived },
+        Field {
+            key: "role_id",
+            name: "Directory role",
+            kind: Kind::Reference("directory_roles"),
+            source: Source::Derived,
+        },
         Field {
             key: "role_definition_id",
             name: "Role definition (template) ID",

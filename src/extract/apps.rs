@@ -17,12 +17,20 @@ pub const ROLE_ITEM: &str = "app_roles";
 
 pub fn applications() -> DeltaExtractor {
     let select = select_list(&["id"], &APPLICATIONS);
-    DeltaExtractor::per_entry(APP_ITEM, format!("/v1.0/applications/delta?$select={select}"), normalize_app)
+    DeltaExtractor {
+        record_type: APP_ITEM,
+        initial_path: format!("/v1.0/applications/delta?$select={select}"),
+        normalize: normalize_app,
+    }
 }
 
 pub fn service_principals() -> DeltaExtractor {
     let select = select_list(SERVICE_PRINCIPALS_EXTRA_SELECT, &SERVICE_PRINCIPALS);
-    DeltaExtractor::per_entry(SP_ITEM, format!("/v1.0/servicePrincipals/delta?$select={select}"), normalize_sp)
+    DeltaExtractor {
+        record_type: SP_ITEM,
+        initial_path: format!("/v1.0/servicePrincipals/delta?$select={select}"),
+        normalize: normalize_sp,
+    }
 }
 
 fn normalize_app(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {

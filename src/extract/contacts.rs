@@ -12,7 +12,7 @@ pub const ITEM: &str = "org_contacts";
 
 pub fn extractor() -> DeltaExtractor {
     let select = select_list(ORG_CONTACTS_EXTRA_SELECT, &ORG_CONTACTS);
-    DeltaExtractor::per_entry(ITEM, format!("/v1.0/contacts/delta?$select={select}"), normalize)
+    DeltaExtractor { record_type: ITEM, initial_path: format!("/v1.0/contacts/delta?$select={select}"), normalize }
 }
 
 fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {

@@ -18,6 +18,14 @@ const MAX_RESTARTS: u32 = 3;
 /// instance, yields the group and one record per `members@delta` entry.
 pub type Normalize = fn(&Value, &ExtractCtx) -> Vec<(&'static str, Value)>;
 
+pub struct DeltaExtractor {
+    pub record_type: &'static str,
+    /// The first request of a round, e.g. `/v1.0/users/delta?$select=…`.
+    pub initial_path: String,
+    /// Turns one delta entry into records (none for an entry without an id).
+    pub normalize: Normalize,
+}
+
 /// What a normalizer may need to know about the round a page belongs to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Round {
@@ -26,8 +34,8 @@ pub struct Round {
     pub incremental: bool,
 }
 
-/// Turns one page of delta entries into records. Families that enrich a page with further (batched) reads
-/// or need a lookup table for the invocation implement this; the rest use `PerEntry`.
+/// Turns one page of entries into records. Families that enrich a page with further (batched) reads or
+/// need a lookup table for the invocation implement this; `PerEntry` adapts a `Normalize`.
 #[async_trait::async_trait]
 pub trait PageNormalizer: Send + Sync {
     async fn page(
@@ -53,40 +61,22 @@ impl PageNormalizer for PerEntry {
     }
 }
 
-pub struct DeltaExtractor {
+/// A delta round whose pages are normalized as a whole (`DeltaExtractor` with a `PageNormalizer`).
+pub struct DeltaPages {
     pub record_type: &'static str,
-    /// The first request of a round, e.g. `/v1.0/users/delta?$select=…`.
+    /// The first request of a round.
     pub initial_path: String,
-    /// Turns a page of delta entries into records (none for an entry without an id).
-    pub normalize: Box<dyn PageNormalizer>,
+    pub pages: Box<dyn PageNormalizer>,
 }
 
-impl DeltaExtractor {
-    /// A delta extractor whose entries are normalized one by one.
-    pub fn per_entry(record_type: &'static str, initial_path: String, normalize: Normalize) -> DeltaExtractor {
-        DeltaExtractor { record_type, initial_path, normalize: Box::new(PerEntry(normalize)) }
+#[async_trait::async_trait]
+impl Extractor for DeltaPages {
+    fn record_type(&self) -> &'static str {
+        self.record_type
     }
 
-    /// Where this run starts: the saved `nextLink`, else a fresh-enough `deltaLink`, else a new round.
-    fn start(&self, state: &mut TypeState) -> (String, bool) {
-        if let Some(next) = &state.next_link {
-            return (next.clone(), true);
-        }
-        let fresh = state.delta_at.is_some_and(|at| Utc::now() - at < DELTA_MAX_AGE);
-        match (&state.delta_link, fresh) {
-            (Some(link), true) => (link.clone(), true),
-            (Some(_), false) => {
-                tracing::info!(
-                    record_type = self.record_type,
-                    "stored delta link is older than 6.5 days; starting a full round"
-                );
-                state.delta_link = None;
-                // A re-read within an incremental sync: counted as a restart, so normalizers know.
-                state.restarts += 1;
-                (self.initial_path.clone(), false)
-            }
-            (None, _) => (self.initial_path.clone(), false),
-        }
+    async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
+        run_round(self.record_type, &self.initial_path, self.pages.as_ref(), ctx, state).await
     }
 }
 
@@ -97,79 +87,107 @@ impl Extractor for DeltaExtractor {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
-        let (mut url, mut is_link) = self.start(state);
-        // The first page of a run is always fetched, so every invocation makes progress however little
-        // time is left; later pages stop at the deadline.
-        let mut first = true;
-        let mut first_page_work = true;
-        loop {
-            if !first && ctx.should_pause() {
-                return Ok(Stop::Paused);
+        run_round(self.record_type, &self.initial_path, &PerEntry(self.normalize), ctx, state).await
+    }
+}
+
+/// Where this run starts: the saved `nextLink`, else a fresh-enough `deltaLink`, else a new round.
+fn start(record_type: &'static str, initial_path: &str, state: &mut TypeState) -> (String, bool) {
+    if let Some(next) = &state.next_link {
+        return (next.clone(), true);
+    }
+    let fresh = state.delta_at.is_some_and(|at| Utc::now() - at < DELTA_MAX_AGE);
+    match (&state.delta_link, fresh) {
+        (Some(link), true) => (link.clone(), true),
+        (Some(_), false) => {
+            tracing::info!(record_type, "stored delta link is older than 6.5 days; starting a full round");
+            state.delta_link = None;
+            // A re-read within an incremental sync: counted as a restart, so normalizers know.
+            state.restarts += 1;
+            (initial_path.to_string(), false)
+        }
+        (None, _) => (initial_path.to_string(), false),
+    }
+}
+
+/// Runs the round from the cursor in `state` until it finishes or must pause.
+async fn run_round(
+    record_type: &'static str,
+    initial_path: &str,
+    pages: &dyn PageNormalizer,
+    ctx: &ExtractCtx,
+    state: &mut TypeState,
+) -> Result<Stop, ExtractError> {
+    let (mut url, mut is_link) = start(record_type, initial_path, state);
+    // The first page of a run, and the work on it, always complete, so every invocation makes progress
+    // however little time is left; later pages stop at the deadline (the cursor still points at the
+    // page under way, so it is read again next time).
+    let mut first = true;
+    let mut first_page_work = true;
+    loop {
+        if !first && ctx.should_pause() {
+            return Ok(Stop::Paused);
+        }
+        let page = if first {
+            first = false;
+            tokio::select! {
+                page = ctx.graph.get_page(&url, is_link) => page,
+                _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
             }
-            let page = if first {
-                first = false;
-                tokio::select! {
-                    page = ctx.graph.get_page(&url, is_link) => page,
-                    _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
-                }
-            } else {
-                tokio::select! {
-                    page = ctx.graph.get_page(&url, is_link) => page,
-                    _ = ctx.paused() => return Ok(Stop::Paused),
-                }
-            };
-            let page = match page {
-                Ok(page) => page,
-                Err(GraphError::DeltaExpired(why)) if state.restarts < MAX_RESTARTS => {
-                    tracing::warn!(record_type = self.record_type, reason = %why, "delta round refused; restarting it from scratch");
-                    state.restarts += 1;
-                    state.next_link = None;
-                    state.delta_link = None;
-                    state.delta_at = None;
-                    url = self.initial_path.clone();
-                    is_link = false;
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let round = Round { incremental: state.delta_link.is_some() || state.restarts > 0 };
-            // Like the fetch: the first page's work always completes, later pages stop at the deadline (the
-            // cursor still points at this page, so it is read again next time).
-            let records = if first_page_work {
-                first_page_work = false;
-                tokio::select! {
-                    r = self.normalize.page(ctx, round, &page.items) => r?,
-                    _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
-                }
-            } else {
-                tokio::select! {
-                    r = self.normalize.page(ctx, round, &page.items) => r?,
-                    _ = ctx.paused() => return Ok(Stop::Paused),
-                }
-            };
-            for (item_type, record) in records {
-                ctx.sink.push(item_type, record).await?;
-                state.items += 1;
+        } else {
+            tokio::select! {
+                page = ctx.graph.get_page(&url, is_link) => page,
+                _ = ctx.paused() => return Ok(Stop::Paused),
             }
-            match (page.next_link, page.delta_link) {
-                (Some(next), _) => {
-                    state.next_link = Some(next.clone());
-                    url = next;
-                    is_link = true;
-                }
-                (None, Some(delta)) => {
-                    state.next_link = None;
-                    state.delta_link = Some(delta);
-                    state.delta_at = Some(Utc::now());
-                    return Ok(Stop::Finished);
-                }
-                (None, None) => {
-                    return Err(GraphError::Malformed(format!(
-                        "a {} delta page has neither nextLink nor deltaLink",
-                        self.record_type
-                    ))
-                    .into());
-                }
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(GraphError::DeltaExpired(why)) if state.restarts < MAX_RESTARTS => {
+                tracing::warn!(record_type, reason = %why, "delta round refused; restarting it from scratch");
+                state.restarts += 1;
+                state.next_link = None;
+                state.delta_link = None;
+                state.delta_at = None;
+                url = initial_path.to_string();
+                is_link = false;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let round = Round { incremental: state.delta_link.is_some() || state.restarts > 0 };
+        let records = if first_page_work {
+            first_page_work = false;
+            tokio::select! {
+                r = pages.page(ctx, round, &page.items) => r?,
+                _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
+            }
+        } else {
+            tokio::select! {
+                r = pages.page(ctx, round, &page.items) => r?,
+                _ = ctx.paused() => return Ok(Stop::Paused),
+            }
+        };
+        for (item_type, record) in records {
+            ctx.sink.push(item_type, record).await?;
+            state.items += 1;
+        }
+        match (page.next_link, page.delta_link) {
+            (Some(next), _) => {
+                state.next_link = Some(next.clone());
+                url = next;
+                is_link = true;
+            }
+            (None, Some(delta)) => {
+                state.next_link = None;
+                state.delta_link = Some(delta);
+                state.delta_at = Some(Utc::now());
+                return Ok(Stop::Finished);
+            }
+            (None, None) => {
+                return Err(GraphError::Malformed(format!(
+                    "a {record_type} delta page has neither nextLink nor deltaLink"
+                ))
+                .into());
             }
         }
     }

@@ -7,17 +7,17 @@ use serde_json::{json, Value};
 use super::delta::{PageNormalizer, Round};
 use super::fanout::collect_all;
 use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
-use super::{DeltaExtractor, ExtractCtx, ExtractError};
+use super::{DeltaPages, ExtractCtx, ExtractError};
 use crate::schema::DEVICES;
 
 pub const ITEM: &str = "devices";
 
-pub fn extractor() -> DeltaExtractor {
+pub fn extractor() -> DeltaPages {
     let select = select_list(&["id"], &DEVICES);
-    DeltaExtractor {
+    DeltaPages {
         record_type: ITEM,
         initial_path: format!("/v1.0/devices/delta?$select={select}"),
-        normalize: Box::new(DevicePages),
+        pages: Box::new(DevicePages),
     }
 }
 

@@ -15,7 +15,7 @@ pub const MEMBER_ITEM: &str = "group_members";
 
 pub fn extractor() -> DeltaExtractor {
     let select = select_list(GROUPS_EXTRA_SELECT, &GROUPS);
-    DeltaExtractor::per_entry(GROUP_ITEM, format!("/v1.0/groups/delta?$select={select}"), normalize)
+    DeltaExtractor { record_type: GROUP_ITEM, initial_path: format!("/v1.0/groups/delta?$select={select}"), normalize }
 }
 
 fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::delta::Round;
+use tokio::sync::OnceCell;
+
+use super::delta::{Normalize, PageNormalizer, Round};
 use super::record::{deletion, envelope, str_prop};
 use super::{ExtractCtx, ExtractError};
 use crate::graph::GraphError;
@@ -125,4 +127,39 @@ pub fn records(
         );
     }
     out
+}
+
+/// The users delta's page normalizer: each user's own records (`per_user`) plus its licence records. The
+/// tenant's SKUs are read once per invocation, when a page first needs them.
+pub struct WithLicences {
+    per_user: Normalize,
+    skus: OnceCell<Option<Skus>>,
+}
+
+impl WithLicences {
+    pub fn new(per_user: Normalize) -> WithLicences {
+        WithLicences { per_user, skus: OnceCell::new() }
+    }
+}
+
+#[async_trait::async_trait]
+impl PageNormalizer for WithLicences {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        round: Round,
+        items: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+        let needs_skus = items.iter().any(|u| u.get("assignedLicenses").is_some() || u.get("@removed").is_some());
+        let skus = match needs_skus {
+            true => self.skus.get_or_try_init(|| load(ctx)).await?.as_ref(),
+            false => None,
+        };
+        let mut out = Vec::with_capacity(items.len() * 2);
+        for user in items {
+            out.extend((self.per_user)(user, ctx));
+            out.extend(records(user, skus, round, ctx.sync_time));
+        }
+        Ok(out)
+    }
 }

@@ -25,7 +25,7 @@ use crate::airsync::artifacts::{ArtifactError, ArtifactSink};
 use crate::airsync::state::TypeState;
 use crate::graph::{GraphClient, GraphError};
 
-pub use delta::{DeltaExtractor, PageNormalizer, PerEntry, Round};
+pub use delta::{DeltaExtractor, DeltaPages, PageNormalizer, PerEntry, Round};
 pub use list::ListExtractor;
 
 /// What an extractor needs from the invocation.

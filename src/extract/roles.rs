@@ -15,7 +15,11 @@ pub const MEMBER_ITEM: &str = "role_members";
 
 pub fn extractor() -> DeltaExtractor {
     let select = select_list(&["id", "members"], &DIRECTORY_ROLES);
-    DeltaExtractor::per_entry(ROLE_ITEM, format!("/v1.0/directoryRoles/delta?$select={select}"), normalize)
+    DeltaExtractor {
+        record_type: ROLE_ITEM,
+        initial_path: format!("/v1.0/directoryRoles/delta?$select={select}"),
+        normalize,
+    }
 }
 
 /// Unified RBAC assignments at every scope (no delta exists: a snapshot each sync).

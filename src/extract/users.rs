@@ -3,54 +3,24 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
-use tokio::sync::OnceCell;
 
-use super::delta::{PageNormalizer, Round};
-use super::licences::{self, Skus};
-use super::{DeltaExtractor, ExtractCtx, ExtractError};
+use super::licences::WithLicences;
+use super::{DeltaPages, ExtractCtx};
 use crate::schema::{self, RecordType};
 
 fn users() -> &'static RecordType {
     &schema::USERS
 }
 
-pub fn extractor() -> DeltaExtractor {
+pub fn extractor() -> DeltaPages {
     let mut select: Vec<&str> = schema::users_extra_select().to_vec();
     select.extend(users().graph_properties());
     select.sort();
     select.dedup();
-    DeltaExtractor {
+    DeltaPages {
         record_type: "users",
         initial_path: format!("/v1.0/users/delta?$select={}", select.join(",")),
-        normalize: Box::new(UsersPages::default()),
-    }
-}
-
-/// Users and their licence assignments; the tenant's SKUs are read once per invocation, when first needed.
-#[derive(Default)]
-struct UsersPages {
-    skus: OnceCell<Option<Skus>>,
-}
-
-#[async_trait::async_trait]
-impl PageNormalizer for UsersPages {
-    async fn page(
-        &self,
-        ctx: &ExtractCtx,
-        round: Round,
-        items: &[Value],
-    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
-        let needs_skus = items.iter().any(|u| u.get("assignedLicenses").is_some() || u.get("@removed").is_some());
-        let skus = match needs_skus {
-            true => self.skus.get_or_try_init(|| licences::load(ctx)).await?.as_ref(),
-            false => None,
-        };
-        let mut out = Vec::with_capacity(items.len() * 2);
-        for user in items {
-            out.extend(normalize(user, ctx));
-            out.extend(licences::records(user, skus, round, ctx.sync_time));
-        }
-        Ok(out)
+        pages: Box::new(WithLicences::new(normalize)),
     }
 }
 
@@ -59,7 +29,14 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 /// A deletion record: same id, `deleted_in_source` with the reason, dated at the sync time.
-pub use super::record::deletion;
+pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Value {
+    let reason = match removed.get("reason").and_then(Value::as_str) {
+        Some("changed") => "changed",
+        _ => "deleted",
+    };
+    json!({"id": id, "created_date": ts(sync_time), "modified_date": ts(sync_time),
+           "data": {"deleted_in_source": true, "deleted_reason": reason}})
+}
 
 /// The `mail` property, unless it is a guest's `#EXT#` address (never an email).
 fn email(obj: &Value) -> Value {

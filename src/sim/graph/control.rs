@@ -45,13 +45,19 @@ pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &st
 }
 
 pub fn truth(sh: &Shared) -> Value {
-    sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null)
+    let mut v = sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null);
+    super::directory::truth_into(sh, &mut v);
+    v
 }
 
 pub fn mutate(sh: &Shared, spec: &MutationSpec) -> Value {
     let now = sh.now();
     match sh.tenant.write() {
-        Ok(mut t) => t.mutate(spec, now),
+        Ok(mut t) => {
+            let mut v = t.mutate(spec, now);
+            super::directory::mutate_into(sh, &t, spec, now, &mut v);
+            v
+        }
         Err(_) => json!({"error": "tenant lock poisoned"}),
     }
 }

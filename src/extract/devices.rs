@@ -13,7 +13,8 @@ use crate::schema::DEVICES;
 pub const ITEM: &str = "devices";
 
 pub fn extractor() -> DeltaPages {
-    let select = select_list(&["id"], &DEVICES);
+    // `createdDateTime` dates the record; `device` is an open type, so selecting it is safe where absent.
+    let select = select_list(&["id", "createdDateTime"], &DEVICES);
     DeltaPages {
         record_type: ITEM,
         initial_path: format!("/v1.0/devices/delta?$select={select}"),
@@ -56,5 +57,7 @@ pub fn device_at(obj: &Value, owners: Option<Vec<String>>, sync_time: DateTime<U
     }
     let mut data = live_data(&DEVICES, obj);
     data.insert("registered_owner_ids".into(), owners.map_or(Value::Null, |o| json!(o)));
-    Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
+    // Where a device has no `createdDateTime`, its registration is when it came into being.
+    let created = time_of(obj, "createdDateTime").or_else(|| time_of(obj, "registrationDateTime"));
+    Some(envelope(id, created, sync_time, data))
 }

@@ -22,12 +22,6 @@ pub static ORG_CONTACTS: RecordType = RecordType {
             kind: Kind::TextList,
             source: Source::Prop("proxyAddresses"),
         },
-        Field {
-            key: "on_premises_sync_enabled",
-            name: "Synced from on-premises",
-            kind: Kind::Bool,
-            source: Source::Prop("onPremisesSyncEnabled"),
-        },
     ],
     target: Target::Stock {
         object_type: "revu",

@@ -1,10 +1,10 @@
 //! Directory delta over real TLS: groups with `members@delta` (split large groups, change rounds,
 //! removals), every other delta type against the truth, and the delta faults (410, expiry, replay).
 
-#[path = "graph_sim_helpers.rs"]
-mod helpers;
 #[path = "graph_sim_directory_helpers.rs"]
 mod dh;
+#[path = "graph_sim_helpers.rs"]
+mod helpers;
 
 use dh::{check_removals, delta_pages, truth_deleted, truth_links, truth_objects, Replica};
 use entra_airsync::sim::graph::{Faults, MutationSpec};
@@ -39,9 +39,8 @@ async fn groups_delta_with_members_converges_to_truth() {
 
     // A large group is split across consecutive pages, repeated with disjoint slices.
     let big = big[0].as_str();
-    let pages_with: Vec<usize> = (0..round.pages.len())
-        .filter(|&i| round.pages[i].iter().any(|e| e["id"] == big))
-        .collect();
+    let pages_with: Vec<usize> =
+        (0..round.pages.len()).filter(|&i| round.pages[i].iter().any(|e| e["id"] == big)).collect();
     assert!(pages_with.len() >= 2, "{big} on pages {pages_with:?}");
     assert!(pages_with.windows(2).all(|w| w[1] == w[0] + 1), "consecutive pages: {pages_with:?}");
     let mut seen = BTreeSet::new();
@@ -97,11 +96,15 @@ async fn groups_delta_select_controls_properties_and_members() {
     let truth = sim.truth();
     let members = truth_links(&truth, "groupMembers", "groupId");
 
-    let round = delta_pages(&client, &tok, &format!("{g}/beta/groups/microsoft.graph.delta?$select=displayName,members")).await;
+    let round =
+        delta_pages(&client, &tok, &format!("{g}/beta/groups/microsoft.graph.delta?$select=displayName,members")).await;
     let mut replica = Replica::default();
     replica.apply(&round.entries());
     assert_eq!(replica.links, members);
-    assert!(replica.objects.values().all(|o| o.as_object().unwrap().keys().collect::<Vec<_>>() == ["displayName", "id"]));
+    assert!(replica
+        .objects
+        .values()
+        .all(|o| o.as_object().unwrap().keys().collect::<Vec<_>>() == ["displayName", "id"]));
 
     let round = delta_pages(&client, &tok, &format!("{g}/v1.0/groups/delta?$select=displayName,mail")).await;
     assert!(round.entries().iter().all(|e| e.get("members@delta").is_none()));

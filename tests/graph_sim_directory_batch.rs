@@ -1,10 +1,10 @@
 //! `$batch` over real TLS: 20 mixed sub-requests answered as direct calls would be, limits and
 //! malformed batches (400), `dependsOn` (424), per-item throttling (429 inside a 200 envelope).
 
-#[path = "graph_sim_helpers.rs"]
-mod helpers;
 #[path = "graph_sim_directory_helpers.rs"]
 mod dh;
+#[path = "graph_sim_helpers.rs"]
+mod helpers;
 
 use entra_airsync::sim::graph::{GraphSim, GraphSimOptions};
 use helpers::{small, start, token};
@@ -23,7 +23,12 @@ async fn post_batch(client: &reqwest::Client, sim: &GraphSim, tok: &str, ver: &s
 }
 
 fn by_item(v: &Value) -> BTreeMap<String, Value> {
-    v["responses"].as_array().expect("responses").iter().map(|r| (r["id"].as_str().unwrap().to_string(), r.clone())).collect()
+    v["responses"]
+        .as_array()
+        .expect("responses")
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
 }
 
 /// A response body without the parts that differ per call (tokens in links, request ids).
@@ -111,9 +116,14 @@ async fn twenty_mixed_requests_answer_like_direct_calls() {
     assert_eq!(page2["value"].as_array().unwrap().len(), 3);
 
     // beta works too.
-    let (status, v) =
-        post_batch(&client, &sim, &tok, "beta", &json!({"requests": [{"id": "a", "method": "GET", "url": "/contacts?$top=1"}]}))
-            .await;
+    let (status, v) = post_batch(
+        &client,
+        &sim,
+        &tok,
+        "beta",
+        &json!({"requests": [{"id": "a", "method": "GET", "url": "/contacts?$top=1"}]}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(v["responses"][0]["body"]["@odata.context"].as_str().unwrap().contains("/beta/$metadata#contacts"));
     sim.shutdown().await;
@@ -140,7 +150,8 @@ async fn malformed_batches_and_dependencies() {
         let (status, v) = post_batch(&client, &sim, &tok, "v1.0", &bad).await;
         assert_eq!(status, 400, "{bad} → {v}");
     }
-    let r = client.post(format!("{}/v1.0/$batch", sim.info().graph_url)).body("not json").bearer_auth(&tok).send().await;
+    let r =
+        client.post(format!("{}/v1.0/$batch", sim.info().graph_url)).body("not json").bearer_auth(&tok).send().await;
     assert_eq!(r.unwrap().status(), 400);
     let r = client.post(format!("{}/v1.0/$batch", sim.info().graph_url)).json(&json!({"requests": []})).send().await;
     assert_eq!(r.unwrap().status(), 401);
@@ -161,7 +172,16 @@ async fn malformed_batches_and_dependencies() {
     let statuses: BTreeMap<&str, u64> = got.iter().map(|(k, r)| (k.as_str(), r["status"].as_u64().unwrap())).collect();
     assert_eq!(
         statuses,
-        BTreeMap::from([("1", 404), ("2", 424), ("3", 200), ("4", 200), ("5", 200), ("6", 405), ("7", 400), ("8", 424)])
+        BTreeMap::from([
+            ("1", 404),
+            ("2", 424),
+            ("3", 200),
+            ("4", 200),
+            ("5", 200),
+            ("6", 405),
+            ("7", 400),
+            ("8", 424)
+        ])
     );
     assert!(got["2"]["body"]["error"]["message"].as_str().unwrap().contains("'1'"));
     sim.shutdown().await;
@@ -174,8 +194,9 @@ async fn throttled_items_come_back_as_429_inside_a_200_envelope() {
     let truth = sim.truth();
     let grp = truth["groups"][0]["id"].as_str().unwrap();
     // 20 × 3 RU per batch against a 3,500 RU bucket.
-    let requests: Vec<Value> =
-        (0..20).map(|i| json!({"id": format!("r{i}"), "method": "GET", "url": format!("/groups/{grp}/members")})).collect();
+    let requests: Vec<Value> = (0..20)
+        .map(|i| json!({"id": format!("r{i}"), "method": "GET", "url": format!("/groups/{grp}/members")}))
+        .collect();
     let body = json!({"requests": requests});
     let mut throttled: Option<Value> = None;
     'outer: for _ in 0..100 {

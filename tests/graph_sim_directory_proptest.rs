@@ -1,10 +1,10 @@
 //! Property test of groups + members delta: for random tenants, page sizes and mutations (directory
 //! and users), the merged initial round equals the truth, and so does the replica after the next round.
 
-#[path = "graph_sim_helpers.rs"]
-mod helpers;
 #[path = "graph_sim_directory_helpers.rs"]
 mod dh;
+#[path = "graph_sim_helpers.rs"]
+mod helpers;
 
 use dh::{check_removals, delta_pages, truth_deleted, truth_links, truth_objects, Replica};
 use entra_airsync::sim::graph::{GraphSimOptions, MutationSpec};

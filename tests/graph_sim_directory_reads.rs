@@ -1,10 +1,10 @@
 //! Directory plain reads over real TLS: lists, single objects, members, owners, app role assignments,
 //! unified RBAC, RU costs, stats per route, and 403 for apps without the needed permission.
 
-#[path = "graph_sim_helpers.rs"]
-mod helpers;
 #[path = "graph_sim_directory_helpers.rs"]
 mod dh;
+#[path = "graph_sim_helpers.rs"]
+mod helpers;
 
 use dh::{by_id, get, list_all, truth_links, truth_objects};
 use entra_airsync::sim::graph::AppRegistration;
@@ -119,7 +119,8 @@ async fn members_owners_and_assignments_match_truth() {
     if first["@odata.type"] == "#microsoft.graph.user" {
         assert!(first["userPrincipalName"].is_string(), "{first}");
     }
-    let (status, _, v) = get(&client, &tok, &format!("{g}/v1.0/groups/00000000-0000-4000-8000-000000000000/members")).await;
+    let (status, _, v) =
+        get(&client, &tok, &format!("{g}/v1.0/groups/00000000-0000-4000-8000-000000000000/members")).await;
     assert_eq!((status, v["error"]["code"].as_str()), (404, Some("Request_ResourceNotFound")));
 
     // Directory role members (unpaged), also addressed by template id.
@@ -129,9 +130,17 @@ async fn members_owners_and_assignments_match_truth() {
         let (status, _, v) = get(&client, &tok, &format!("{g}/v1.0/directoryRoles/{rid}/members")).await;
         assert_eq!(status, 200);
         assert!(v.get("@odata.nextLink").is_none());
-        assert_eq!(ids(v["value"].as_array().unwrap()), role_members.get(rid).map(|m| m.keys().cloned().collect()).unwrap_or_default());
+        assert_eq!(
+            ids(v["value"].as_array().unwrap()),
+            role_members.get(rid).map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        );
     }
-    let ga = truth["directoryRoles"].as_array().unwrap().iter().find(|r| r["displayName"] == "Global Administrator").unwrap();
+    let ga = truth["directoryRoles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["displayName"] == "Global Administrator")
+        .unwrap();
     let url = format!("{g}/v1.0/directoryRoles(roleTemplateId='62e90394-69f5-4237-9190-012177145e10')/members");
     let (status, _, v) = get(&client, &tok, &url).await;
     assert_eq!(status, 200);
@@ -153,7 +162,8 @@ async fn members_owners_and_assignments_match_truth() {
     let mut got = Vec::new();
     for sp in truth["servicePrincipals"].as_array().unwrap() {
         let sid = sp["id"].as_str().unwrap();
-        let (items, _) = list_all(&client, &tok, &format!("{g}/v1.0/servicePrincipals/{sid}/appRoleAssignedTo?$top=40")).await;
+        let (items, _) =
+            list_all(&client, &tok, &format!("{g}/v1.0/servicePrincipals/{sid}/appRoleAssignedTo?$top=40")).await;
         for a in &items {
             assert_eq!(a["resourceId"], sid);
             assert_eq!(a["resourceDisplayName"], sp["displayName"]);
@@ -168,9 +178,14 @@ async fn members_owners_and_assignments_match_truth() {
     assert_eq!(got.len(), expected.len());
     // The connector's app holds the Graph permissions.
     let graph_sp = truth["servicePrincipals"][0]["id"].as_str().unwrap();
-    let connector = truth["servicePrincipals"].as_array().unwrap().iter().find(|s| s["appId"] == sim.info().client_id).unwrap();
-    let (items, _) =
-        list_all(&client, &tok, &format!("{g}/v1.0/servicePrincipals/{}/appRoleAssignments", connector["id"].as_str().unwrap())).await;
+    let connector =
+        truth["servicePrincipals"].as_array().unwrap().iter().find(|s| s["appId"] == sim.info().client_id).unwrap();
+    let (items, _) = list_all(
+        &client,
+        &tok,
+        &format!("{g}/v1.0/servicePrincipals/{}/appRoleAssignments", connector["id"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(items.len(), 12);
     assert!(items.iter().all(|a| a["resourceId"] == graph_sp && a["principalType"] == "ServicePrincipal"));
 

@@ -25,6 +25,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Process one event (or an array of events) from a file or stdin, as one invocation would.
     Handle(HandleArgs),
+    /// Extract a tenant into a folder without DevRev (artifacts, state, report), with progress bars.
+    Sync(crate::local::SyncArgs),
     /// The production worker: receive AirSync invocations over HTTP.
     Serve(ServeArgs),
     /// The simulators the worker is tested against.
@@ -166,6 +168,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Handle(args) => handle(args).await,
         Command::Serve(args) => crate::serve::serve(args).await,
+        Command::Sync(args) => crate::local::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Bench(args) => bench(args).await,
         Command::Healthcheck { url } => crate::healthcheck::run(&url).await,

@@ -231,3 +231,39 @@ async fn a_failed_upload_loses_no_record() {
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_token_graph_no_longer_accepts_is_replaced() {
+    let h = harness(200).await;
+    h.driver.initial_import().await.unwrap();
+    // Two hours later by Graph's clock: the worker's cached token has expired there, not here.
+    h.graph.advance_clock(2 * 3600);
+    h.graph.mutate(&MutationSpec { update: 5, ..MutationSpec::default() });
+    let run = h.driver.incremental_sync().await.unwrap();
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{run:?}");
+    assert!(h.verify().ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_delta_link_restarts_the_round_and_the_sync_goes_on() {
+    let h = harness(300).await;
+    h.driver.initial_import().await.unwrap();
+    h.graph.mutate(&MutationSpec { create: 5, update: 5, hard_delete: 5, ..MutationSpec::default() });
+    // Eight days later by Graph's clock: the stored delta link is refused with syncStateNotFound.
+    h.graph.advance_clock(8 * 86_400);
+    let run = h.driver.incremental_sync().await.unwrap();
+    assert_eq!(
+        run.answers,
+        ["METADATA_EXTRACTION_DONE", "DATA_EXTRACTION_DONE", "ATTACHMENT_EXTRACTION_DONE"],
+        "{run:?}"
+    );
+    // The round restarted: every live user was sent again, current.
+    assert!(run.items_by_type.get("users").copied().unwrap_or(0) >= 300);
+    let report = h.verify();
+    let stale: Vec<&String> =
+        report.mismatches.iter().filter(|m| !m.contains("not marked deleted_in_source")).collect();
+    assert!(stale.is_empty(), "{stale:?}");
+    // Known gap: users hard-deleted while the link was expired get no deletion record, because a fresh
+    // round lists only live objects (see the closing note of issue 5). Exactly those five remain.
+    assert_eq!(report.mismatches.len(), 5, "{:?}", report.mismatches);
+}

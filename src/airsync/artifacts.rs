@@ -99,7 +99,12 @@ pub struct ArtifactSink {
     listed_bytes: AtomicUsize,
     /// Set when an upload failed: records were lost from this invocation, so its cursors must not be saved.
     failed: std::sync::atomic::AtomicBool,
+    /// Told of every record pushed (local mode draws progress bars with it).
+    observer: Option<Observer>,
 }
+
+/// Called with the item type of every record pushed.
+pub type Observer = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl ArtifactSink {
     pub fn new(store: Arc<dyn ArtifactStore>, batch_size: usize) -> ArtifactSink {
@@ -110,11 +115,20 @@ impl ArtifactSink {
             uploaded: Mutex::new(Vec::new()),
             listed_bytes: AtomicUsize::new(0),
             failed: std::sync::atomic::AtomicBool::new(false),
+            observer: None,
         }
+    }
+
+    pub fn with_observer(mut self, observer: Observer) -> ArtifactSink {
+        self.observer = Some(observer);
+        self
     }
 
     /// Adds one normalized record; uploads a batch when `batch_size` are waiting.
     pub async fn push(&self, item_type: &str, record: Value) -> Result<(), ArtifactError> {
+        if let Some(observe) = &self.observer {
+            observe(item_type);
+        }
         let full = {
             let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
             let buffer = buffers.entry(item_type.to_string()).or_default();

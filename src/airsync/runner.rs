@@ -21,7 +21,12 @@ use crate::config::Config;
 use crate::graph::auth::TokenSource;
 use crate::graph::limiter::TenantLimiter;
 use crate::graph::{GraphClient, GraphError};
+use crate::ingress::Metrics;
+use crate::report::History;
 use crate::{engine, extract, net, schema};
+
+/// Tenant, client id, and a digest of the client secret.
+type TokenKey = (String, String, u64);
 
 /// The long-lived worker: configuration, the shared HTTP client, and the shutdown signal.
 #[derive(Clone)]
@@ -33,7 +38,11 @@ pub struct Worker {
     limiters: Arc<Mutex<HashMap<String, Arc<TenantLimiter>>>>,
     /// Token sources by tenant and app (and a digest of the secret), so tokens are cached across
     /// invocations until shortly before they expire.
-    tokens: Arc<Mutex<HashMap<(String, String, u64), TokenSource>>>,
+    tokens: Arc<Mutex<HashMap<TokenKey, TokenSource>>>,
+    /// Where per-record-type series go (`serve` exposes them at `/metrics`).
+    metrics: Option<Arc<Metrics>>,
+    /// Where `demo` collects what `report.html` shows.
+    history: Option<Arc<History>>,
 }
 
 /// Sends the one answer of an invocation; later attempts are ignored with a warning.
@@ -127,7 +136,21 @@ impl Worker {
             shutdown: CancellationToken::new(),
             limiters: Arc::default(),
             tokens: Arc::default(),
+            metrics: None,
+            history: None,
         })
+    }
+
+    /// Records per-record-type series (items, duration), answers and Graph usage into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Worker {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Keeps every invocation's per-record-type reports and Graph usage (for `report.html`).
+    pub fn with_history(mut self, history: Arc<History>) -> Worker {
+        self.history = Some(history);
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -167,7 +190,11 @@ impl Worker {
             sync_unit = %event.context_str("sync_unit_id"), request_id = %event.context_str("request_id"));
         self.guarded(event, answer.clone()).instrument(span).await;
         let delivered = answer.delivered.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        delivered.unwrap_or_else(|| Err("no answer was sent".into()))
+        let delivered = delivered.unwrap_or_else(|| Err("no answer was sent".into()));
+        if let (Some(m), Ok(event_type)) = (&self.metrics, &delivered) {
+            m.incr("entra_airsync_answers_total", &[("event_type", event_type.as_str())], 1);
+        }
+        delivered
     }
 
     /// Runs the phase in its own task so that a panic or the hard timeout still ends in an answer.
@@ -347,6 +374,25 @@ impl Worker {
         let (outcome, reports) =
             engine::run_data(&mut state.ours, &extractors, graph.clone(), sink, deadline, self.shutdown.clone()).await;
         tracing::info!(requests = graph.request_count(), reports = %serde_json::to_string(&reports).unwrap_or_default(), ?outcome, "data phase ended");
+        if let Some(h) = &self.history {
+            h.record(&reports, &graph.usage());
+        }
+        if let Some(m) = &self.metrics {
+            for r in &reports {
+                let labels = [("record_type", r.record_type.as_str())];
+                m.incr("entra_airsync_items_total", &labels, r.items);
+                m.add("entra_airsync_extraction_seconds_total", &labels, r.elapsed_ms as f64 / 1000.0);
+                if r.status == "skipped" {
+                    m.set("entra_airsync_record_type_skipped", &labels, 1.0);
+                }
+            }
+            for (resource, u) in graph.usage() {
+                let labels = [("resource", resource.as_str())];
+                m.incr("entra_airsync_graph_requests_total", &labels, u.requests);
+                m.incr("entra_airsync_graph_resource_units_total", &labels, u.ru);
+                m.incr("entra_airsync_graph_throttled_total", &labels, u.throttled);
+            }
+        }
         outcome
     }
 

@@ -11,6 +11,12 @@ pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// To the millisecond: the `modified_date` of a sync, so two syncs within one second stay apart (a snapshot
+/// type's latest snapshot is told by it).
+pub fn ts_millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// A Graph timestamp property, parsed.
 pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
     obj.get(prop)
@@ -19,12 +25,12 @@ pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The envelope: `created_date` = the object's creation time where it has one, else the sync time;
-/// `modified_date` = the sync time, never earlier than `created_date`.
+/// The envelope: `created_date` = the object's creation time where it has one, else the sync time (to the
+/// second); `modified_date` = the sync time (to the millisecond), never earlier than `created_date`.
 pub fn envelope(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
     let created = created.unwrap_or(sync_time);
     let modified = sync_time.max(created);
-    json!({"id": id, "created_date": ts(created), "modified_date": ts(modified), "data": data})
+    json!({"id": id, "created_date": ts(created), "modified_date": ts_millis(modified), "data": data})
 }
 
 /// The reason of an `@removed` annotation: `changed` (soft-deleted, restorable) or `deleted`.
@@ -92,11 +98,11 @@ mod tests {
         let r = envelope("x", None, at(), Map::new());
         assert_eq!(
             (r["created_date"].as_str(), r["modified_date"].as_str()),
-            (Some("2026-11-27T08:00:00Z"), Some("2026-11-27T08:00:00Z"))
+            (Some("2026-11-27T08:00:00Z"), Some("2026-11-27T08:00:00.000Z"))
         );
         let later = time_of(&json!({"t": "2027-01-01T00:00:00Z"}), "t");
         let r = envelope("x", later, at(), Map::new());
-        assert_eq!(r["modified_date"], "2027-01-01T00:00:00Z", "never earlier than created");
+        assert_eq!(r["modified_date"], "2027-01-01T00:00:00.000Z", "never earlier than created");
         assert!(time_of(&json!({"t": "never"}), "t").is_none());
     }
 

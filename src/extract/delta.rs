@@ -168,8 +168,11 @@ async fn run_round(
             }
         };
         for (item_type, record) in records {
+            // `items` counts this record type's own records (a groups round's memberships are not groups).
+            if item_type == record_type {
+                state.items += 1;
+            }
             ctx.sink.push(item_type, record).await?;
-            state.items += 1;
         }
         match (page.next_link, page.delta_link) {
             (Some(next), _) => {

@@ -93,8 +93,11 @@ impl Extractor for ListExtractor {
             };
             first = false;
             for (item_type, record) in records {
+                // `items` counts this record type's own records, as for delta rounds.
+                if item_type == self.record_type {
+                    state.items += 1;
+                }
                 ctx.sink.push(item_type, record).await?;
-                state.items += 1;
             }
             match page.next_link {
                 Some(next) => {

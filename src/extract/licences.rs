@@ -1,9 +1,5 @@
 //! Licence assignments from the users delta: one record per user and SKU (`<userId>_<skuId>`), named from
-//! one `/subscribedSkus` read per invocation (kept in memory, never in state). Removals are inferred.
-//!
-//! Graph returns a changed user with its *full* `assignedLicenses`, and a tenant has few SKUs, so in a
-//! round that continues an earlier sync every tenant SKU a changed user does not hold is sent as a
-//! deletion of `<userId>_<skuId>`, and a removed user's SKUs likewise. No list of old licences is kept.
+//! one `/subscribedSkus` read per invocation (kept in memory, never in state); removals are inferred.
 
 use std::collections::BTreeMap;
 
@@ -100,6 +96,11 @@ fn live(user_id: &str, licence: &Value, skus: Option<&Skus>, sync_time: DateTime
 }
 
 /// The licence records one users-delta entry carries.
+///
+/// Removals without state: Graph returns a changed user with its *full* `assignedLicenses`, and a tenant has
+/// few SKUs, so in a round that continues an earlier sync every tenant SKU a changed user does not hold is
+/// sent as a deletion of `<userId>_<skuId>` (harmless where it never existed), and a removed user's SKUs
+/// likewise. A first round (initial import) sends only what users hold. No list of old licences is kept.
 pub fn records(
     user: &Value,
     skus: Option<&Skus>,

@@ -14,11 +14,14 @@ use super::error::{classify_token_error, AuthFailure, GraphError};
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 /// Produces bearer tokens for Graph.
+/// Builds a credential afresh.
+type Rebuild = dyn Fn() -> Result<Arc<dyn TokenCredential>, GraphError> + Send + Sync;
+
 #[derive(Clone)]
 pub struct TokenSource {
     credential: Arc<std::sync::RwLock<Arc<dyn TokenCredential>>>,
     /// Builds a fresh credential (with an empty token cache) when Graph refuses a cached token.
-    rebuild: Option<Arc<dyn Fn() -> Result<Arc<dyn TokenCredential>, GraphError> + Send + Sync>>,
+    rebuild: Option<Arc<Rebuild>>,
     secret: String,
 }
 

@@ -23,6 +23,8 @@ pub struct HarnessOptions {
     pub platform_retry_base: Duration,
     /// Graph simulator latency per request, in milliseconds.
     pub latency_ms: u64,
+    /// How long the driver waits for one answer before giving up on an invocation.
+    pub answer_timeout: Duration,
 }
 
 impl Default for HarnessOptions {
@@ -35,6 +37,7 @@ impl Default for HarnessOptions {
             old_spelling: false,
             platform_retry_base: Duration::from_millis(20),
             latency_ms: 0,
+            answer_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -82,12 +85,22 @@ impl Harness {
             org_name: "Simulated tenant".into(),
             key: format!("{}|{}", info.client_id, info.client_secret),
         };
-        let driver = Self::driver_for(&platform, &worker, connection, opts.old_spelling);
+        let driver = Self::driver_with(&platform, &worker, connection, opts.old_spelling, opts.answer_timeout);
         Ok(Harness { history, graph, platform, worker, driver, info })
     }
 
     /// A driver for this platform and any worker (e.g. one with other credentials).
     pub fn driver_for(platform: &PlatformSim, worker: &Worker, connection: Connection, old_spelling: bool) -> Driver {
+        Self::driver_with(platform, worker, connection, old_spelling, Duration::from_secs(300))
+    }
+
+    fn driver_with(
+        platform: &PlatformSim,
+        worker: &Worker,
+        connection: Connection,
+        old_spelling: bool,
+        answer_timeout: Duration,
+    ) -> Driver {
         let w = worker.clone();
         let handle = FnWorker::new(move |event| {
             let w = w.clone();
@@ -97,7 +110,7 @@ impl Harness {
         });
         let options = DriverOptions {
             spelling: if old_spelling { Spelling::Old } else { Spelling::New },
-            answer_timeout: Duration::from_secs(300),
+            answer_timeout,
             delay_scale: 0.01,
             max_invocations: 500,
         };

@@ -12,6 +12,9 @@ use std::sync::atomic::Ordering;
 pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Resp {
     let ok = |v: Value| json_response(ctx, StatusCode::OK, &v, false, &[]);
     let bad = |m: String| graph_error(ctx, StatusCode::BAD_REQUEST, "Request_BadRequest", &m);
+    if let Some(r) = super::policies::control(sh, ctx, method, path, body) {
+        return r;
+    }
     match (method, path) {
         (&Method::GET, "/_sim/truth") => ok(truth(sh)),
         (&Method::POST, "/_sim/mutate") => match serde_json::from_slice::<MutationSpec>(body) {
@@ -45,21 +48,24 @@ pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &st
 }
 
 pub fn truth(sh: &Shared) -> Value {
-    let mut v = sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null);
-    super::directory::truth_into(sh, &mut v);
-    v
+    let mut truth = sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null);
+    super::directory::truth_into(sh, &mut truth);
+    super::policies::truth_into(sh, &mut truth);
+    truth
 }
 
 pub fn mutate(sh: &Shared, spec: &MutationSpec) -> Value {
     let now = sh.now();
-    match sh.tenant.write() {
+    let mut answer = match sh.tenant.write() {
         Ok(mut t) => {
             let mut v = t.mutate(spec, now);
             super::directory::mutate_into(sh, &t, spec, now, &mut v);
             v
         }
         Err(_) => json!({"error": "tenant lock poisoned"}),
-    }
+    };
+    super::policies::mutate(sh, spec, now, &mut answer);
+    answer
 }
 
 pub fn stats(sh: &Shared) -> Value {

@@ -100,6 +100,10 @@ async fn directory_initial_import_then_incremental_sync_match_the_tenant() {
     assert!(incremental.violations.is_empty(), "{:?}", incremental.violations);
     let report = h.verify();
     assert!(report.ok, "{} mismatches: {:#?}", report.mismatch_count, report.mismatches);
+    if truth.get("subscribedSkus").is_some() {
+        let lic = &report.per_type["license_assignments"];
+        assert!(lic.deleted > 0, "deleted users' licences are marked deleted: {lic:?}");
+    }
     for t in ["groups", "applications", "service_principals", "devices", "org_contacts"] {
         assert!(report.per_type[t].deleted > 0, "{t}: deletions reached DevRev: {:?}", report.per_type[t]);
     }

@@ -220,6 +220,11 @@ pub fn check_users(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> T
 
 // ---- Directory record types (ex-directory): groups, memberships, roles, apps, devices, contacts, licences.
 
+/// Contract fields a record must carry: data key → expected value.
+type Fields = Vec<(&'static str, Value)>;
+/// Expected snapshot records: id → (fields, truth creation time).
+type Snapshot = HashMap<String, (Fields, Option<Value>)>;
+
 fn truth_list<'a>(truth: &'a Value, key: &str) -> Vec<&'a Value> {
     truth.get(key).and_then(Value::as_array).map(|l| l.iter().collect()).unwrap_or_default()
 }
@@ -275,7 +280,7 @@ fn check_objects(
 fn check_relations(
     store: &RecordStore,
     item_type: &str,
-    expected: &HashMap<String, Vec<(&'static str, Value)>>,
+    expected: &HashMap<String, Fields>,
     (parent_field, parent_type, live_parents): (&str, &str, &HashSet<&str>),
     skip: &dyn Fn(&str) -> bool,
     mm: &mut Mismatches,
@@ -323,7 +328,7 @@ fn latest_snapshot(store: &RecordStore, item_type: &str, pick: &dyn Fn(&str) -> 
 fn check_snapshot(
     store: &RecordStore,
     item_type: &str,
-    expected: &HashMap<String, (Vec<(&'static str, Value)>, Option<Value>)>,
+    expected: &Snapshot,
     pick: &dyn Fn(&str) -> bool,
     mm: &mut Mismatches,
 ) {
@@ -563,7 +568,7 @@ pub fn check_license_assignments(store: &RecordStore, truth: &Value, mm: &mut Mi
             })
             .collect()
     });
-    let mut expected: HashMap<String, Vec<(&'static str, Value)>> = HashMap::new();
+    let mut expected: HashMap<String, Fields> = HashMap::new();
     for u in truth_list(truth, "users") {
         let user = text(u, "id");
         for l in u.get("assignedLicenses").and_then(Value::as_array).into_iter().flatten() {

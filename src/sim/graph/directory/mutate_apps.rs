@@ -114,8 +114,10 @@ impl Directory {
                 let (id, name) = &groups[r.below(groups.len() as u64) as usize];
                 Some((*id, MKind::Group, name.clone()))
             } else {
-                pick(r, &(0..users.len()).collect::<Vec<_>>())
-                    .map(|i| (users[i].0, MKind::User, users[i].1.display_name().into()))
+                (!users.is_empty()).then(|| r.below(users.len() as u64) as usize).map(|i| {
+                    let (id, u) = users[i];
+                    (id, MKind::User, u.display_name().into())
+                })
             };
             let Some((principal, ptype, principal_name)) = principal else { break };
             let key = self.next_key as u128;

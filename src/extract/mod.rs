@@ -3,6 +3,17 @@
 
 mod delta;
 mod users;
+// Directory record types (ex-directory).
+pub mod apps;
+pub mod assignments;
+pub mod contacts;
+pub mod devices;
+mod fanout;
+pub mod groups;
+pub mod licences;
+pub mod list;
+pub mod record;
+pub mod roles;
 
 use std::sync::Arc;
 
@@ -14,7 +25,8 @@ use crate::airsync::artifacts::{ArtifactError, ArtifactSink};
 use crate::airsync::state::TypeState;
 use crate::graph::{GraphClient, GraphError};
 
-pub use delta::DeltaExtractor;
+pub use delta::{DeltaExtractor, DeltaPages, PageNormalizer, PerEntry, Round};
+pub use list::ListExtractor;
 
 /// What an extractor needs from the invocation.
 pub struct ExtractCtx {
@@ -69,5 +81,16 @@ pub trait Extractor: Send + Sync {
 
 /// Every extractor, in extraction order.
 pub fn all() -> Vec<Box<dyn Extractor>> {
-    vec![Box::new(users::extractor())]
+    vec![
+        Box::new(users::extractor()),
+        // Directory record types (ex-directory).
+        Box::new(groups::extractor()),
+        Box::new(roles::extractor()),
+        Box::new(roles::rbac_extractor()),
+        Box::new(apps::applications()),
+        Box::new(apps::service_principals()),
+        Box::new(assignments::extractor()),
+        Box::new(devices::extractor()),
+        Box::new(contacts::extractor()),
+    ]
 }

@@ -1,25 +1,26 @@
 //! Users from `/users/delta`: members and guests, with `@removed` entries sent as deletions
-//! (`changed` = soft-deleted, `deleted` = hard-deleted).
+//! (`changed` = soft-deleted, `deleted` = hard-deleted), and their licence assignments (`licences`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
-use super::{DeltaExtractor, ExtractCtx};
+use super::licences::WithLicences;
+use super::{DeltaPages, ExtractCtx};
 use crate::schema::{self, RecordType};
 
 fn users() -> &'static RecordType {
     &schema::USERS
 }
 
-pub fn extractor() -> DeltaExtractor {
+pub fn extractor() -> DeltaPages {
     let mut select: Vec<&str> = schema::users_extra_select().to_vec();
     select.extend(users().graph_properties());
     select.sort();
     select.dedup();
-    DeltaExtractor {
+    DeltaPages {
         record_type: "users",
         initial_path: format!("/v1.0/users/delta?$select={}", select.join(",")),
-        normalize,
+        pages: Box::new(WithLicences::new(normalize)),
     }
 }
 

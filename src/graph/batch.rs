@@ -47,12 +47,19 @@ fn item_result(status: u16, headers: &Value, body: Value) -> Result<Value, (Grap
 impl GraphClient {
     /// GETs every relative URL (e.g. `/users/{id}/authentication/methods`) through `$batch`.
     pub async fn batch_get(&self, urls: &[String]) -> Vec<Result<Value, GraphError>> {
-        let chunks: Vec<(usize, &[String])> =
-            urls.chunks(MAX_BATCH).enumerate().map(|(i, c)| (i * MAX_BATCH, c)).collect();
+        // Chunks as index ranges: a closure taking a borrowed slice is not `Send` for every lifetime, which
+        // callers inside `async_trait` methods need.
+        let chunks: Vec<(usize, usize)> =
+            (0..urls.len()).step_by(MAX_BATCH).map(|start| (start, (start + MAX_BATCH).min(urls.len()))).collect();
         let mut results: Vec<Option<Result<Value, GraphError>>> = (0..urls.len()).map(|_| None).collect();
         let done: Vec<Vec<(usize, Result<Value, GraphError>)>> = stream::iter(chunks)
-            .map(|(offset, chunk)| async move {
-                self.batch_chunk(chunk).await.into_iter().enumerate().map(|(i, r)| (offset + i, r)).collect::<Vec<_>>()
+            .map(|(start, end)| async move {
+                self.batch_chunk(&urls[start..end])
+                    .await
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (start + i, r))
+                    .collect::<Vec<_>>()
             })
             .buffer_unordered(PARALLEL_ENVELOPES)
             .collect()

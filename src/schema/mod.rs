@@ -5,12 +5,29 @@
 mod mapping;
 mod metadata;
 mod users;
+// Directory record types (ex-directory).
+mod apps;
+mod contacts;
+mod devices;
+mod groups;
+mod licences;
+mod roles;
 
 use serde_json::{Map, Value};
 
 pub use mapping::initial_domain_mapping;
 pub use metadata::external_domain_metadata;
 pub use users::USERS;
+// Directory record types (ex-directory).
+pub use apps::{
+    APPLICATIONS, APPLICATION_PORTAL_URL, APP_ROLES, APP_ROLE_ASSIGNMENTS, SERVICE_PRINCIPALS,
+    SERVICE_PRINCIPALS_EXTRA_SELECT,
+};
+pub use contacts::{ORG_CONTACTS, ORG_CONTACTS_EXTRA_SELECT};
+pub use devices::DEVICES;
+pub use groups::{GROUPS, GROUPS_EXTRA_SELECT, GROUP_MEMBERS};
+pub use licences::LICENSE_ASSIGNMENTS;
+pub use roles::{DIRECTORY_ROLES, ROLE_MEMBERS};
 
 /// The Graph properties the users delta selects beyond the copied fields (sources of derived fields).
 pub fn users_extra_select() -> &'static [&'static str] {
@@ -103,10 +120,24 @@ pub const DELETION_FIELDS: [Field; 2] = [
 pub const ITEM_URL_FIELD: &str = "item_url_field";
 
 /// Every record type the connector extracts, in extraction order.
-static RECORD_TYPES: [&RecordType; 1] = [&USERS];
+static RECORD_TYPES: &[&RecordType] = &[
+    &USERS,
+    // Directory record types (ex-directory).
+    &GROUPS,
+    &GROUP_MEMBERS,
+    &DIRECTORY_ROLES,
+    &ROLE_MEMBERS,
+    &APPLICATIONS,
+    &SERVICE_PRINCIPALS,
+    &APP_ROLES,
+    &APP_ROLE_ASSIGNMENTS,
+    &DEVICES,
+    &ORG_CONTACTS,
+    &LICENSE_ASSIGNMENTS,
+];
 
 pub fn record_types() -> &'static [&'static RecordType] {
-    &RECORD_TYPES
+    RECORD_TYPES
 }
 
 pub fn record_type(key: &str) -> Option<&'static RecordType> {

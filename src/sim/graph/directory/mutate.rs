@@ -207,6 +207,9 @@ impl Directory {
                 if let Err(i) = d.owners.binary_search(&u) {
                     d.owners.insert(i, u);
                     added += 1;
+                    // A registeredOwners link change surfaces the device in its delta, as member links
+                    // surface groups (no annotation: registeredOwners cannot be selected on devices/delta).
+                    log.obj(num);
                 }
             }
         }
@@ -215,6 +218,7 @@ impl Directory {
             if let Some(d) = self.devices.live.get_mut(&num).filter(|d| !d.owners.is_empty()) {
                 d.owners.remove(r.below(d.owners.len() as u64) as usize);
                 removed += 1;
+                log.obj(num);
             }
         }
         json!({"created": n, "updated": updated.len(), "deleted": deleted.len(),
@@ -280,8 +284,13 @@ impl Directory {
                 keep
             });
         }
+        let dlog = &mut self.logs[Kind::Device.idx()];
         for d in self.devices.live.values_mut() {
+            let before = d.owners.len();
             d.owners.retain(|u| self.users.contains_key(u));
+            if d.owners.len() != before {
+                dlog.obj(d.num);
+            }
         }
         for sp in self.sps.live.values_mut() {
             sp.assigned_to.retain(|a| live.contains_key(&a.principal));

@@ -17,16 +17,13 @@ fn table(title: &str, run: &RunReport, verify: &VerifyReport, seconds: f64) -> S
     let mut out = String::new();
     let _ = writeln!(out, "\n{title}: {} invocations in {seconds:.1} s", run.answers.len());
     let _ = writeln!(out, "  answers: {}", run.answers.join(" → "));
-    let _ = writeln!(
-        out,
-        "  {:<14} {:>10} {:>10} {:>10} {:>10}",
-        "record type", "sent", "in tenant", "in DevRev", "deleted"
-    );
+    let _ =
+        writeln!(out, "  {:<30} {:>8} {:>10} {:>10} {:>8}", "record type", "sent", "in tenant", "in DevRev", "deleted");
     for (record_type, counts) in &verify.per_type {
         let sent = run.items_by_type.get(record_type).copied().unwrap_or(0);
         let _ = writeln!(
             out,
-            "  {:<14} {:>10} {:>10} {:>10} {:>10}",
+            "  {:<30} {:>8} {:>10} {:>10} {:>8}",
             record_type, sent, counts.expected, counts.present, counts.deleted
         );
     }
@@ -95,13 +92,25 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         soft_delete: 60,
         restore: 0,
         hard_delete: 50,
+        directory: 10,
+        activity: 10,
         seed: args.seed + 1,
-        ..Default::default()
     };
     let first = harness.graph.mutate(&spec);
     let second = harness.graph.mutate(&MutationSpec { restore: 10, seed: args.seed + 2, ..MutationSpec::default() });
     let mutations = json!({"changes": first, "restores": second});
-    println!("\ntenant changed: {first}, then {second}");
+    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    println!(
+        "\ntenant changed: users {} created, {} updated, {} soft-deleted, {} hard-deleted, then {} restored; \
+         every directory type {} creates, updates and deletes with membership changes; {} audit and sign-in events",
+        n(&first, "created"),
+        n(&first, "updated"),
+        n(&first, "soft_deleted"),
+        n(&first, "hard_deleted"),
+        n(&second, "restored"),
+        spec.directory,
+        spec.activity
+    );
 
     let t = Instant::now();
     let incremental = harness.driver.incremental_sync().await.map_err(|e| format!("incremental sync failed: {e:#}"))?;

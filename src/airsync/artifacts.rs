@@ -70,31 +70,49 @@ impl Range {
     }
 }
 
-fn iso(t: Option<DateTime<Utc>>) -> Option<String> {
-    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+/// One artifact being built: records gzip-compressed as they arrive (a full batch of 2,000 records
+/// weighs a few hundred KB instead of several MB of JSON values), with its count and date ranges.
+struct Batch {
+    gz: GzEncoder<Vec<u8>>,
+    count: usize,
+    created: Range,
+    modified: Range,
 }
 
-/// Encodes items as JSON Lines (no trailing newline, as the SDK writes them) and gzips them. The JSON is
-/// written to a plain buffer first and compressed in one call: writing serde's many small pieces straight
-/// into the encoder made flate2 re-zero its output buffer on every piece (most of the CPU time).
-pub fn encode_gzip_jsonl(items: &[Value]) -> std::io::Result<Vec<u8>> {
-    let mut jsonl = Vec::with_capacity(items.len() * 512);
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            jsonl.push(b'\n');
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            gz: GzEncoder::new(Vec::new(), Compression::fast()),
+            count: 0,
+            created: Range::default(),
+            modified: Range::default(),
         }
-        serde_json::to_writer(&mut jsonl, item)?;
     }
-    let mut gz = GzEncoder::new(Vec::with_capacity(jsonl.len() / 4 + 64), Compression::fast());
-    gz.write_all(&jsonl)?;
-    gz.finish()
+
+    fn add(&mut self, record: &Value) -> std::io::Result<()> {
+        self.created.add(record.get("created_date"));
+        self.modified.add(record.get("modified_date"));
+        // One write per record: serde's many small writes straight into the encoder are slow.
+        let mut line = Vec::with_capacity(512);
+        if self.count > 0 {
+            line.push(b'\n');
+        }
+        serde_json::to_writer(&mut line, record)?;
+        self.gz.write_all(&line)?;
+        self.count += 1;
+        Ok(())
+    }
+}
+
+fn iso(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 /// Collects records per item type and uploads a batch whenever one is full; `flush` uploads the rest.
 pub struct ArtifactSink {
     store: Arc<dyn ArtifactStore>,
     batch_size: usize,
-    buffers: Mutex<HashMap<String, Vec<Value>>>,
+    buffers: Mutex<HashMap<String, Batch>>,
     uploaded: Mutex<Vec<Descriptor>>,
     listed_bytes: AtomicUsize,
     /// Set when an upload failed: records were lost from this invocation, so its cursors must not be saved.
@@ -129,12 +147,13 @@ impl ArtifactSink {
         if let Some(observe) = &self.observer {
             observe(item_type);
         }
+        let encode = |e: std::io::Error| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() };
         let full = {
             let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
-            let buffer = buffers.entry(item_type.to_string()).or_default();
-            buffer.push(record);
-            if buffer.len() >= self.batch_size {
-                Some(std::mem::take(buffer))
+            let batch = buffers.entry(item_type.to_string()).or_insert_with(Batch::new);
+            batch.add(&record).map_err(encode)?;
+            if batch.count >= self.batch_size {
+                buffers.remove(item_type)
             } else {
                 None
             }
@@ -147,14 +166,20 @@ impl ArtifactSink {
 
     /// Uploads a single-line artifact right away (metadata, sync units).
     pub async fn put_single(&self, item_type: &str, items: Vec<Value>, confirm: bool) -> Result<(), ArtifactError> {
-        self.upload(item_type, items, confirm).await
+        let mut batch = Batch::new();
+        for item in &items {
+            batch
+                .add(item)
+                .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
+        }
+        self.upload(item_type, batch, confirm).await
     }
 
     /// Uploads every partial batch. Called before answering.
     pub async fn flush(&self) -> Result<(), ArtifactError> {
-        let pending: Vec<(String, Vec<Value>)> = {
+        let pending: Vec<(String, Batch)> = {
             let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
-            let mut all: Vec<_> = buffers.drain().filter(|(_, v)| !v.is_empty()).collect();
+            let mut all: Vec<_> = buffers.drain().filter(|(_, b)| b.count > 0).collect();
             all.sort_by(|a, b| a.0.cmp(&b.0));
             all
         };
@@ -164,20 +189,13 @@ impl ArtifactSink {
         Ok(())
     }
 
-    async fn upload(&self, item_type: &str, items: Vec<Value>, confirm: bool) -> Result<(), ArtifactError> {
-        if items.is_empty() {
+    async fn upload(&self, item_type: &str, batch: Batch, confirm: bool) -> Result<(), ArtifactError> {
+        if batch.count == 0 {
             return Ok(());
         }
-        let (mut created, mut modified) = (Range::default(), Range::default());
-        for item in &items {
-            created.add(item.get("created_date"));
-            modified.add(item.get("modified_date"));
-        }
-        let count = items.len();
-        let encoded = tokio::task::spawn_blocking(move || encode_gzip_jsonl(&items))
-            .await
-            .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?
-            .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
+        let Batch { gz, count, created, modified } = batch;
+        let encoded =
+            gz.finish().map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
         let id = match self.store.put(item_type, bytes::Bytes::from(encoded), confirm).await {
             Ok(id) => id,
             Err(message) => {

@@ -308,7 +308,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
             prior_connector_requests(users as u64, count("groups"), count("servicePrincipals"), count("devices"))
         }
     };
-    let total_requests: u64 = requests.iter().filter(|(k, _)| k.as_str() != "token").map(|(_, v)| v).sum();
+    // Operations: every Graph call that is charged, each `$batch` item counted; HTTP requests: what went
+    // over the wire (a batch envelope is one request).
+    let operations: u64 =
+        requests.iter().filter(|(k, _)| k.as_str() != "token" && k.as_str() != "batch").map(|(_, v)| v).sum();
+    let batch_items = stats.get("batch_items").and_then(Value::as_u64).unwrap_or(0);
+    let envelopes = requests.get("batch").copied().unwrap_or(0);
+    let total_requests = operations.saturating_sub(batch_items) + envelopes;
     let state_bytes = platform.state_text(&driver.sync_unit()).map_or(0, |s| s.len());
     Ok(json!({
         "preset": format!("{:?}", args.preset).to_lowercase(),
@@ -321,7 +327,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
         "lower_bound_s": bound.seconds(),
         "lower_bound": {"chain_s": bound.chain_s, "ru_s": bound.ru_s, "reports_s": bound.reports_s, "longest_chain": bound.chain_route, "chain_pages": bound.chain_pages, "min_ru": bound.min_ru, "identity_quota_ru_per_10s": bound.quota},
         "ratio": wall_s / bound.seconds().max(1e-9),
-        "requests": {"per_type": requests, "total": total_requests},
+        "requests": {"http_total": total_requests, "operations_total": operations, "batch_envelopes": envelopes, "batch_items": batch_items, "operations_per_type": requests},
         "ru": {"per_type": ru, "total": stats.get("ru_total")},
         "throttled_429": stats.get("throttled_429"),
         "worker_cpu_s": cpu_after - cpu_before,

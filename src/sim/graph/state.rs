@@ -65,6 +65,8 @@ pub struct Stats {
     pub throttled: u64,
     pub errors: BTreeMap<u16, u64>,
     pub objects: u64,
+    /// Sub-requests answered inside `$batch` envelopes (each also counted under its own route).
+    pub batch_items: u64,
 }
 
 impl Stats {
@@ -93,6 +95,7 @@ impl Stats {
             "throttled_429": self.throttled,
             "errors_by_status": self.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "objects_returned": self.objects,
+            "batch_items": self.batch_items,
         })
     }
 }

@@ -119,6 +119,9 @@ async fn run(sh: &Shared, ver: &str, item: &Item, authorization: Option<&str>) -
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let q = Query::parse(query);
     let resp = server::dispatch(sh, &mut ctx, &method, ver, &segs, &q, authorization, &[], eventual).await;
+    if let Ok(mut s) = sh.stats.lock() {
+        s.batch_items += 1;
+    }
     let ru = ctx.ru.unwrap_or(0);
     answer_of(resp, ru).await
 }

@@ -3,6 +3,16 @@
 
 mod delta;
 mod users;
+// Policies, reports, logs, custom fields (one block).
+pub mod authmethods;
+pub mod custom_fields;
+pub mod fullread;
+pub mod logs;
+pub mod norm;
+pub mod policies;
+pub mod security_info;
+pub mod window;
+pub mod workflows;
 
 use std::sync::Arc;
 
@@ -13,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::airsync::artifacts::{ArtifactError, ArtifactSink};
 use crate::airsync::state::TypeState;
 use crate::graph::{GraphClient, GraphError};
+use crate::schema::CustomField;
 
 pub use delta::DeltaExtractor;
 
@@ -26,6 +37,8 @@ pub struct ExtractCtx {
     pub stop: CancellationToken,
     /// `modified_date` of changes found in this sync.
     pub sync_time: DateTime<Utc>,
+    /// The users' custom fields of this invocation: on-premises attributes and discovered extensions.
+    pub custom_fields: Arc<Vec<CustomField>>,
 }
 
 impl ExtractCtx {
@@ -69,5 +82,16 @@ pub trait Extractor: Send + Sync {
 
 /// Every extractor, in extraction order.
 pub fn all() -> Vec<Box<dyn Extractor>> {
-    vec![Box::new(users::extractor())]
+    vec![
+        Box::new(users::extractor()),
+        // Policies, reports, logs (one block).
+        Box::new(authmethods::authentication_methods()),
+        Box::new(authmethods::user_registration_details()),
+        Box::new(policies::AuthMethodsPolicyExtractor),
+        Box::new(policies::conditional_access()),
+        Box::new(policies::pim_eligible_roles()),
+        Box::new(workflows::lifecycle_workflows()),
+        Box::new(window::directory_audit_logs()),
+        Box::new(window::sign_in_logs()),
+    ]
 }

@@ -27,7 +27,10 @@ fn item_result(status: u16, headers: &Value, body: Value) -> Result<Value, (Grap
         return Ok(body);
     }
     let header = |name: &str| {
-        headers.as_object().and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))).and_then(|(_, v)| v.as_str())
+        headers
+            .as_object()
+            .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .and_then(|(_, v)| v.as_str())
     };
     let retry_after = header("Retry-After").and_then(parse_retry_after);
     let code = body.pointer("/error/code").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -44,11 +47,19 @@ fn item_result(status: u16, headers: &Value, body: Value) -> Result<Value, (Grap
 impl GraphClient {
     /// GETs every relative URL (e.g. `/users/{id}/authentication/methods`) through `$batch`.
     pub async fn batch_get(&self, urls: &[String]) -> Vec<Result<Value, GraphError>> {
-        let chunks: Vec<(usize, &[String])> = urls.chunks(MAX_BATCH).enumerate().map(|(i, c)| (i * MAX_BATCH, c)).collect();
+        // Chunks as index ranges: a closure taking a borrowed slice is not `Send` for every lifetime, which
+        // callers inside `async_trait` methods need.
+        let chunks: Vec<(usize, usize)> =
+            (0..urls.len()).step_by(MAX_BATCH).map(|start| (start, (start + MAX_BATCH).min(urls.len()))).collect();
         let mut results: Vec<Option<Result<Value, GraphError>>> = (0..urls.len()).map(|_| None).collect();
         let done: Vec<Vec<(usize, Result<Value, GraphError>)>> = stream::iter(chunks)
-            .map(|(offset, chunk)| async move {
-                self.batch_chunk(chunk).await.into_iter().enumerate().map(|(i, r)| (offset + i, r)).collect::<Vec<_>>()
+            .map(|(start, end)| async move {
+                self.batch_chunk(&urls[start..end])
+                    .await
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (start + i, r))
+                    .collect::<Vec<_>>()
             })
             .buffer_unordered(PARALLEL_ENVELOPES)
             .collect()
@@ -64,7 +75,8 @@ impl GraphClient {
         let mut pending: Vec<usize> = (0..urls.len()).collect();
         let mut attempt = 0;
         while !pending.is_empty() {
-            let cost: u32 = pending.iter().map(|&i| cost_of(split_relative(&urls[i]).0, split_relative(&urls[i]).1).1).sum();
+            let cost: u32 =
+                pending.iter().map(|&i| cost_of(split_relative(&urls[i]).0, split_relative(&urls[i]).1).1).sum();
             let body = json!({"requests": pending.iter().map(|&i| json!({"id": i.to_string(), "method": "GET", "url": urls[i]})).collect::<Vec<_>>()});
             let envelope = match self.post_batch(&body, cost).await {
                 Ok(v) => v,
@@ -84,7 +96,14 @@ impl GraphClient {
                         None => continue,
                     };
                     let status = r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-                    by_id.insert(id, (status, r.get("headers").cloned().unwrap_or(Value::Null), r.get("body").cloned().unwrap_or(Value::Null)));
+                    by_id.insert(
+                        id,
+                        (
+                            status,
+                            r.get("headers").cloned().unwrap_or(Value::Null),
+                            r.get("body").cloned().unwrap_or(Value::Null),
+                        ),
+                    );
                 }
             }
             let mut retry = Vec::new();
@@ -108,7 +127,11 @@ impl GraphClient {
             }
             attempt += 1;
             let wait = if wait.is_zero() { self.retry_base() * (1 << attempt.min(6)) } else { wait };
-            tracing::warn!(items = retry.len(), wait_ms = wait.as_millis() as u64, "batch items throttled or failed; retrying them");
+            tracing::warn!(
+                items = retry.len(),
+                wait_ms = wait.as_millis() as u64,
+                "batch items throttled or failed; retrying them"
+            );
             self.pause_identity(wait);
             tokio::time::sleep(wait).await;
             pending = retry;
@@ -127,7 +150,8 @@ mod tests {
         let (err, wait) = item_result(429, &json!({"Retry-After": "7"}), json!({})).unwrap_err();
         assert!(matches!(err, GraphError::Throttled { .. }));
         assert_eq!(wait, Some(Duration::from_secs(7)));
-        let (err, wait) = item_result(403, &Value::Null, json!({"error": {"code": "Authorization_RequestDenied"}})).unwrap_err();
+        let (err, wait) =
+            item_result(403, &Value::Null, json!({"error": {"code": "Authorization_RequestDenied"}})).unwrap_err();
         assert!(matches!(err, GraphError::Permission { .. }) && wait.is_none());
         let (err, _) = item_result(404, &Value::Null, json!({})).unwrap_err();
         assert!(matches!(err, GraphError::NotFound(_)));

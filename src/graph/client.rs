@@ -84,6 +84,17 @@ impl GraphClient {
 
     /// GET a JSON body with retries.
     pub async fn get_json(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
+        self.request_json(url, None, is_link).await
+    }
+
+    /// POST a JSON body to a read-only action (e.g. `/v1.0/directoryObjects/getAvailableExtensionProperties`)
+    /// and read the JSON answer, with the same limiter, classification and retries as a GET.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, GraphError> {
+        let url = self.resolve(path)?;
+        self.request_json(&url, Some(body), false).await
+    }
+
+    async fn request_json(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry_base)
             .with_max_delay(Duration::from_secs(60))
@@ -91,7 +102,7 @@ impl GraphClient {
             .with_jitter();
         let (bucket, _) = cost_of(url.path(), url.query().unwrap_or(""));
         let mut last_wait = Duration::ZERO;
-        let result = (|| self.send_once(url, is_link))
+        let result = (|| self.send_once(url, body, is_link))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_)))
@@ -132,7 +143,10 @@ impl GraphClient {
     /// retried on throttling and transient failures like any request.
     pub(crate) async fn post_batch(&self, body: &Value, cost: u32) -> Result<Value, GraphError> {
         let url = self.resolve("/v1.0/$batch")?;
-        let backoff = ExponentialBuilder::default().with_min_delay(self.retry_base).with_max_times(self.max_retries).with_jitter();
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.retry_base)
+            .with_max_times(self.max_retries)
+            .with_jitter();
         let attempt = || async {
             let token = self.tokens.token().await?;
             self.limiter.acquire(super::limiter::Bucket::Identity, cost).await;
@@ -147,10 +161,15 @@ impl GraphClient {
                 .await
                 .map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
             let status = response.status().as_u16();
-            let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
             let bytes = response.bytes().await.map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
             if status == 200 {
-                return serde_json::from_slice(&bytes).map_err(|e| GraphError::Malformed(format!("$batch envelope: {e}")));
+                return serde_json::from_slice(&bytes)
+                    .map_err(|e| GraphError::Malformed(format!("$batch envelope: {e}")));
             }
             let (code, message) = error_code(&bytes);
             Err(classify(status, code, message, retry_after, false))
@@ -166,15 +185,17 @@ impl GraphClient {
             .await
     }
 
-    async fn send_once(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
+    async fn send_once(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
         let token = self.tokens.token().await?;
         let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
         self.limiter.acquire(bucket, cost).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let client_request_id = uuid::Uuid::new_v4().to_string();
-        let response = self
-            .http
-            .get(url.clone())
+        let request = match body {
+            Some(body) => self.http.post(url.clone()).json(body),
+            None => self.http.get(url.clone()),
+        };
+        let response = request
             .bearer_auth(token)
             .header("client-request-id", &client_request_id)
             .header("Accept", "application/json")
@@ -214,7 +235,13 @@ fn error_code(body: &[u8]) -> (String, String) {
 const LICENCE_CODES: &[&str] =
     &["Authentication_RequestFromNonPremiumTenantOrB2CTenant", "AadPremiumLicenseRequired", "NoLicense"];
 
-pub(crate) fn classify(status: u16, code: String, message: String, retry_after: Option<Duration>, is_link: bool) -> GraphError {
+pub(crate) fn classify(
+    status: u16,
+    code: String,
+    message: String,
+    retry_after: Option<Duration>,
+    is_link: bool,
+) -> GraphError {
     let lower = code.to_ascii_lowercase();
     match status {
         429 => GraphError::Throttled { retry_after: retry_after.unwrap_or(Duration::ZERO) },

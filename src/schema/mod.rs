@@ -5,12 +5,32 @@
 mod mapping;
 mod metadata;
 mod users;
+// Policies, reports, logs and custom fields (one block).
+mod audit_logs;
+mod auth_methods;
+mod auth_methods_policy;
+mod conditional_access;
+pub mod custom_fields;
+mod lifecycle_workflows;
+mod pim;
+mod registration_details;
+mod sign_in_logs;
 
 use serde_json::{Map, Value};
 
 pub use mapping::initial_domain_mapping;
 pub use metadata::external_domain_metadata;
 pub use users::USERS;
+// Policies, reports, logs (one block).
+pub use audit_logs::DIRECTORY_AUDIT_LOGS;
+pub use auth_methods::{AUTHENTICATION_METHODS, METHOD_TYPES};
+pub use auth_methods_policy::AUTHENTICATION_METHODS_POLICY;
+pub use conditional_access::{CONDITIONAL_ACCESS_POLICIES, LIST_FIELDS as CA_LIST_FIELDS};
+pub use custom_fields::CustomField;
+pub use lifecycle_workflows::LIFECYCLE_WORKFLOWS;
+pub use pim::PIM_ELIGIBLE_ROLES;
+pub use registration_details::USER_REGISTRATION_DETAILS;
+pub use sign_in_logs::{NESTED_FIELDS as SIGN_IN_NESTED_FIELDS, SIGN_IN_LOGS};
 
 /// The Graph properties the users delta selects beyond the copied fields (sources of derived fields).
 pub fn users_extra_select() -> &'static [&'static str] {
@@ -103,10 +123,21 @@ pub const DELETION_FIELDS: [Field; 2] = [
 pub const ITEM_URL_FIELD: &str = "item_url_field";
 
 /// Every record type the connector extracts, in extraction order.
-static RECORD_TYPES: [&RecordType; 1] = [&USERS];
+static RECORD_TYPES: &[&RecordType] = &[
+    &USERS,
+    // Policies, reports, logs (one block).
+    &AUTHENTICATION_METHODS,
+    &USER_REGISTRATION_DETAILS,
+    &AUTHENTICATION_METHODS_POLICY,
+    &CONDITIONAL_ACCESS_POLICIES,
+    &PIM_ELIGIBLE_ROLES,
+    &LIFECYCLE_WORKFLOWS,
+    &DIRECTORY_AUDIT_LOGS,
+    &SIGN_IN_LOGS,
+];
 
 pub fn record_types() -> &'static [&'static RecordType] {
-    &RECORD_TYPES
+    RECORD_TYPES
 }
 
 pub fn record_type(key: &str) -> Option<&'static RecordType> {

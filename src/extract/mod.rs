@@ -2,7 +2,7 @@
 //! cursor in `TypeState`, normalize through `schema`, push records to the artifact sink, move the cursor.
 
 mod delta;
-mod users;
+pub mod users;
 // Policies, reports, logs, custom fields (one block).
 pub mod authmethods;
 pub mod custom_fields;

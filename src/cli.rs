@@ -25,11 +25,20 @@ pub enum Command {
     Demo(DemoArgs),
     /// Process one event (or an array of events) from a file or stdin, as one invocation would.
     Handle(HandleArgs),
+    /// Extract a tenant into a folder without DevRev (artifacts, state, report), with progress bars.
+    Sync(crate::local::SyncArgs),
     /// The production worker: receive AirSync invocations over HTTP.
     Serve(ServeArgs),
     /// The simulators the worker is tested against.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// End-to-end benchmark against the simulators; prints one JSON object.
+    Bench(crate::bench::BenchArgs),
+    /// Exit 0 when a health URL answers 200 (for container health checks).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,12 +144,34 @@ async fn handle(args: HandleArgs) -> Result<(), String> {
     }
 }
 
+async fn bench(args: crate::bench::BenchArgs) -> Result<(), String> {
+    let json_only = args.json;
+    let result = crate::bench::run(args).await.map_err(|e| format!("{e:#}"))?;
+    if !json_only {
+        eprintln!(
+            "wall {:.2} s, lower bound {:.2} s, ratio {:.2}, verified {}",
+            result["wall_s"].as_f64().unwrap_or(0.0),
+            result["lower_bound_s"].as_f64().unwrap_or(0.0),
+            result["ratio"].as_f64().unwrap_or(0.0),
+            result["verified"]
+        );
+    }
+    println!("{result}");
+    match result["verified"].as_bool() {
+        Some(true) => Ok(()),
+        _ => Err("the DevRev view does not match the tenant".into()),
+    }
+}
+
 /// Runs a parsed command line; the process exit code says whether it succeeded.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Handle(args) => handle(args).await,
         Command::Serve(args) => crate::serve::serve(args).await,
+        Command::Sync(args) => crate::local::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
+        Command::Bench(args) => bench(args).await,
+        Command::Healthcheck { url } => crate::healthcheck::run(&url).await,
         Command::Sim(SimCommand::Graph(args)) => {
             crate::sim::graph::run_standalone(args).await.map_err(|e| format!("{e:#}"))
         }

@@ -40,8 +40,25 @@ fn table(title: &str, run: &RunReport, verify: &VerifyReport, seconds: f64) -> S
     out
 }
 
-fn write_outputs(dir: &Path, harness: &Harness, summary: &Value) -> std::io::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    harness: &Harness,
+    summary: &Value,
+    runs: &[&RunReport],
+    check: &VerifyReport,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let mut counts = std::collections::BTreeMap::new();
+    for (record_type, c) in &check.per_type {
+        let sent: usize = runs.iter().map(|r| r.items_by_type.get(record_type).copied().unwrap_or(0)).sum();
+        counts.insert(record_type.clone(), (sent as u64, Some(c.present as u64)));
+    }
+    let subtitle = format!(
+        "Initial import and incremental sync of a simulated tenant; DevRev view matches the tenant: {}",
+        if check.ok { "yes" } else { "NO" }
+    );
+    let page = crate::report::render("entra-airsync demo", &subtitle, &harness.history, &counts);
+    std::fs::write(dir.join("report.html"), page)?;
     let store = harness.platform.store();
     for (record_type, records) in &store.records {
         let mut text = String::new();
@@ -94,9 +111,10 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         "platform_routes": harness.platform.route_counts(),
         "seconds": started.elapsed().as_secs_f64(),
     });
-    write_outputs(&args.out, &harness, &summary).map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    write_outputs(&args.out, &harness, &summary, &[&initial, &incremental], &incremental_check)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     println!(
-        "\nDevRev view and summary written to {}/ ({:.1} s in all)",
+        "\nDevRev view, summary.json and report.html written to {}/ ({:.1} s in all)",
         args.out.display(),
         started.elapsed().as_secs_f64()
     );

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::airsync::runner::Worker;
 use crate::cli::ServeArgs;
-use crate::ingress::{shutdown_signal, EventHandler, Ingress, IngressOptions};
+use crate::ingress::{shutdown_signal, EventHandler, Ingress, IngressOptions, Metrics};
 
 struct WorkerHandler(Worker);
 
@@ -21,8 +21,10 @@ impl EventHandler for WorkerHandler {
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
-    let worker = Worker::new(args.worker.config()).map_err(|e| e.to_string())?;
+    let metrics = Arc::new(Metrics::new());
+    let worker = Worker::new(args.worker.config()).map_err(|e| e.to_string())?.with_metrics(metrics.clone());
     let options = IngressOptions {
+        metrics: Some(metrics),
         listen: args.listen,
         token: args.token.clone(),
         insecure_no_auth: args.insecure_no_auth,

@@ -25,14 +25,17 @@ async fn the_platform_drives_serve_over_http_with_the_bearer_token() {
     let graph = GraphSim::start(GraphSimOptions { users: 300, ..GraphSimOptions::default() }).await.unwrap();
     let info = graph.info();
     let platform = PlatformSim::start(PlatformOptions::default()).await.unwrap();
-    let worker = Worker::new(worker_config(&info, &HarnessOptions::default())).unwrap();
+    let metrics = Arc::new(entra_airsync::ingress::Metrics::new());
+    let worker = Worker::new(worker_config(&info, &HarnessOptions::default())).unwrap().with_metrics(metrics.clone());
     let options = IngressOptions {
+        metrics: Some(metrics),
         listen: "127.0.0.1:0".parse().unwrap(),
         token: Some("ingress-token-for-test".into()),
         ..IngressOptions::default()
     };
     let ingress = Ingress::bind(options, Arc::new(Handler(worker))).await.unwrap();
-    let url = format!("http://{}", ingress.local_addr());
+    let addr = ingress.local_addr();
+    let url = format!("http://{addr}");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(ingress.run(async move {
         let _ = stopped.await;
@@ -61,6 +64,18 @@ async fn the_platform_drives_serve_over_http_with_the_bearer_token() {
     let report = verify(&platform.store(), &graph.truth());
     assert!(report.ok, "{:?}", report.mismatches);
     assert!(platform.violations().is_empty(), "{:?}", platform.violations());
+    // /metrics exposes the per-record-type series after a sync.
+    let text = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
+    for series in [
+        "entra_airsync_items_total{record_type=\"users\"}",
+        "entra_airsync_extraction_seconds_total{record_type=\"users\"}",
+        "entra_airsync_graph_requests_total{resource=\"users\"}",
+        "entra_airsync_graph_resource_units_total{resource=\"users\"}",
+        "entra_airsync_answers_total{event_type=\"DATA_EXTRACTION_DONE\"}",
+        "entra_airsync_invocations_in_flight",
+    ] {
+        assert!(text.contains(series), "{series} missing from /metrics:\n{text}");
+    }
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }

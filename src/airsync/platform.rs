@@ -60,6 +60,8 @@ pub struct Platform {
     snap_in_version_id: String,
     retry_base: Duration,
     timeout: Duration,
+    /// `AIRSYNC_ALLOWED_HOSTS`, also applied to the upload URLs the platform hands out.
+    policy: crate::net::HostPolicy,
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -110,6 +112,7 @@ impl Platform {
             snap_in_version_id: event.snap_in_version_id.clone(),
             retry_base: cfg.platform_retry_base,
             timeout: cfg.platform_timeout,
+            policy: cfg.allowed_hosts.clone(),
         })
     }
 
@@ -232,6 +235,7 @@ impl Platform {
             body.get("artifact_id").and_then(Value::as_str).ok_or_else(|| bad("no artifact_id"))?.to_string();
         let upload_url =
             body.get("upload_url").and_then(Value::as_str).ok_or_else(|| bad("no upload_url"))?.to_string();
+        self.policy.check(&upload_url).map_err(|reason| PlatformError::Refused { route: "upload", reason })?;
         let fields = form_fields(body.get("form_data"));
         let form = || {
             let mut form = reqwest::multipart::Form::new();
@@ -345,5 +349,42 @@ mod tests {
         let long = "é".repeat(6000);
         let t = truncate_message(&long);
         assert!(t.len() < 10_100 && t.ends_with("more characters"));
+    }
+}
+
+#[cfg(test)]
+mod upload_policy_tests {
+    use super::*;
+    use crate::airsync::event::Event;
+    use crate::net::HostPolicy;
+
+    #[tokio::test]
+    async fn an_upload_url_outside_the_allowed_hosts_is_refused_before_any_bytes_leave() {
+        // A tiny platform that hands out an upload URL on a foreign host.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            if let Ok((mut sock, _)) = listener.accept().await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = vec![0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let body = r#"{"artifact_id":"a/1","upload_url":"https://bucket.attacker.example/","form_data":{}}"#;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            }
+        });
+        let event = Event::parse(&serde_json::json!({
+            "context": {"secrets": {"service_account_token": "t"}},
+            "execution_metadata": {"devrev_endpoint": format!("http://127.0.0.1:{port}")},
+            "payload": {"event_type": "START_EXTRACTING_DATA", "event_context": {"callback_url": format!("http://127.0.0.1:{port}/cb")}}
+        }))
+        .unwrap();
+        let cfg = Config { allowed_hosts: HostPolicy::parse("127.0.0.1"), ..Config::default() };
+        let platform = Platform::new(&cfg, reqwest::Client::new(), &event).unwrap();
+        let err = platform.upload_artifact("users.jsonl.gz", bytes::Bytes::from_static(b"x"), true).await.unwrap_err();
+        assert!(matches!(err, PlatformError::Refused { route: "upload", .. }), "{err}");
     }
 }

@@ -21,7 +21,12 @@ use crate::config::Config;
 use crate::graph::auth::TokenSource;
 use crate::graph::limiter::TenantLimiter;
 use crate::graph::{GraphClient, GraphError};
+use crate::ingress::Metrics;
+use crate::report::History;
 use crate::{engine, extract, net, schema};
+
+/// Tenant, client id, and a digest of the client secret.
+type TokenKey = (String, String, u64);
 
 /// The long-lived worker: configuration, the shared HTTP client, and the shutdown signal.
 #[derive(Clone)]
@@ -31,6 +36,13 @@ pub struct Worker {
     shutdown: CancellationToken,
     /// One limiter per tenant, shared by every invocation of this process.
     limiters: Arc<Mutex<HashMap<String, Arc<TenantLimiter>>>>,
+    /// Token sources by tenant and app (and a digest of the secret), so tokens are cached across
+    /// invocations until shortly before they expire.
+    tokens: Arc<Mutex<HashMap<TokenKey, TokenSource>>>,
+    /// Where per-record-type series go (`serve` exposes them at `/metrics`).
+    metrics: Option<Arc<Metrics>>,
+    /// Where `demo` collects what `report.html` shows.
+    history: Option<Arc<History>>,
 }
 
 /// Sends the one answer of an invocation; later attempts are ignored with a warning.
@@ -125,7 +137,27 @@ pub fn answer_body(
 impl Worker {
     pub fn new(cfg: Config) -> Result<Worker, net::NetError> {
         let http = net::build_client(cfg.extra_ca_pem.as_deref(), None)?;
-        Ok(Worker { cfg: Arc::new(cfg), http, shutdown: CancellationToken::new(), limiters: Arc::default() })
+        Ok(Worker {
+            cfg: Arc::new(cfg),
+            http,
+            shutdown: CancellationToken::new(),
+            limiters: Arc::default(),
+            tokens: Arc::default(),
+            metrics: None,
+            history: None,
+        })
+    }
+
+    /// Records per-record-type series (items, duration), answers and Graph usage into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Worker {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Keeps every invocation's per-record-type reports and Graph usage (for `report.html`).
+    pub fn with_history(mut self, history: Arc<History>) -> Worker {
+        self.history = Some(history);
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -166,7 +198,11 @@ impl Worker {
             sync_unit = %event.context_str("sync_unit_id"), request_id = %event.context_str("request_id"));
         self.guarded(event, answer.clone()).instrument(span).await;
         let delivered = answer.delivered.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        delivered.unwrap_or_else(|| Err("no answer was sent".into()))
+        let delivered = delivered.unwrap_or_else(|| Err("no answer was sent".into()));
+        if let (Some(m), Ok(event_type)) = (&self.metrics, &delivered) {
+            m.incr("entra_airsync_answers_total", &[("event_type", event_type.as_str())], 1);
+        }
+        delivered
     }
 
     /// Runs the phase in its own task so that a panic or the hard timeout still ends in an answer.
@@ -252,6 +288,12 @@ impl Worker {
             },
         };
         let outcome = flush(&sink, outcome).await;
+        if sink.failed() {
+            // Records of a failed upload were never delivered: keep the stored cursors where they were, so
+            // the next attempt reads those records again. Nothing is lost; nothing is saved.
+            tracing::error!("an artifact upload failed; the state is not saved so that no record is skipped");
+            return answer.send(outcome, Vec::new()).await;
+        }
         let outcome = match answer.platform.put_state(&state.to_text()).await {
             Ok(()) => outcome,
             Err(e) => Outcome::Error { message: format!("the state could not be saved: {e}") },
@@ -327,9 +369,7 @@ impl Worker {
 
     fn graph(&self, event: &Event) -> Result<GraphClient, String> {
         let (client_id, secret) = event.credentials()?;
-        let tokens =
-            TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), &event.tenant, &client_id, &secret)
-                .map_err(|e| e.to_string())?;
+        let tokens = self.token_source(&event.tenant, &client_id, &secret)?;
         let limiter = self.limiter(&event.tenant);
         GraphClient::new(
             self.http.clone(),
@@ -340,6 +380,21 @@ impl Worker {
             self.cfg.graph_retry_base,
         )
         .map_err(|e| e.to_string())
+    }
+
+    fn token_source(&self, tenant: &str, client_id: &str, secret: &str) -> Result<TokenSource, String> {
+        use std::hash::{Hash, Hasher};
+        let mut digest = std::collections::hash_map::DefaultHasher::new();
+        secret.hash(&mut digest);
+        let key = (tenant.trim().to_ascii_lowercase(), client_id.to_string(), digest.finish());
+        let mut all = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(existing) = all.get(&key) {
+            return Ok(existing.clone());
+        }
+        let source = TokenSource::client_secret(&self.cfg.authority_host, self.http.clone(), tenant, client_id, secret)
+            .map_err(|e| e.to_string())?;
+        all.insert(key, source.clone());
+        Ok(source)
     }
 
     /// The tenant's limiter; the identity bucket starts at the smallest size until the tenant is measured.
@@ -360,43 +415,22 @@ impl Worker {
             Ok(g) => Arc::new(g),
             Err(message) => return (Outcome::Error { message }, None),
         };
-        let token = match graph.tokens().token().await {
-            Ok(token) => token,
-            Err(e) => return (Outcome::Error { message: e.to_string() }, None),
-        };
+        if let Err(e) = graph.tokens().token().await {
+            return (Outcome::Error { message: e.to_string() }, None);
+        }
         let extractors = extract::all();
         if kind == Incoming::StartExtractingData {
-            let now = Utc::now();
-            engine::start_sync(&mut state.ours, &extractors, &event.mode, now);
-            let types: Vec<_> = extractors.iter().filter_map(|ex| schema::record_type(ex.record_type())).collect();
-            match engine::plan::make(&graph, &types, &state.ours).await {
-                Ok(plan) => {
-                    tracing::info!(licence = ?plan.licence, source = ?plan.licence_source, "plan made");
-                    engine::plan::apply(&plan, &mut state.ours, now);
-                }
-                Err(e) => return (Outcome::Error { message: e.to_string() }, None),
+            if let Err(e) = engine::plan::start(&graph, &mut state.ours, &extractors, &event.mode, Utc::now()).await {
+                return (Outcome::Error { message: e.to_string() }, None);
             }
         }
-        let users_running = state.ours.types.get("users").is_some_and(|s| {
-            s.status != crate::airsync::state::Status::Done && s.status != crate::airsync::state::Status::Skipped
-        });
-        let discovered = if users_running {
-            let roles = engine::plan::token_roles(&token);
-            match extract::custom_fields::discover(&graph, roles.as_deref()).await {
-                Ok(custom) => custom,
-                Err(GraphError::Throttled { retry_after }) => {
-                    return (Outcome::Delayed { seconds: retry_after.as_secs().max(1) }, None)
-                }
-                Err(e @ GraphError::Auth(_)) => return (Outcome::Error { message: e.to_string() }, None),
-                Err(e) => {
-                    tracing::warn!(error = %e, "directory extensions could not be discovered; only on-premises attributes this time");
-                    Vec::new()
-                }
+        let custom = match extract::custom_fields::for_data_phase(&graph, &state.ours).await {
+            Ok(custom) => custom,
+            Err(GraphError::Throttled { retry_after }) => {
+                return (Outcome::Delayed { seconds: retry_after.as_secs().max(1) }, None)
             }
-        } else {
-            Vec::new()
+            Err(e) => return (Outcome::Error { message: e.to_string() }, None),
         };
-        let custom = Arc::new(schema::custom_fields::user_custom_fields(&discovered));
         let (outcome, reports) = engine::run_data(
             &mut state.ours,
             &extractors,
@@ -409,6 +443,25 @@ impl Worker {
         .await;
         let stats = serde_json::to_value(&reports).ok();
         tracing::info!(requests = graph.request_count(), reports = %serde_json::to_string(&reports).unwrap_or_default(), ?outcome, "data phase ended");
+        if let Some(h) = &self.history {
+            h.record(&reports, &graph.usage());
+        }
+        if let Some(m) = &self.metrics {
+            for r in &reports {
+                let labels = [("record_type", r.record_type.as_str())];
+                m.incr("entra_airsync_items_total", &labels, r.items);
+                m.add("entra_airsync_extraction_seconds_total", &labels, r.elapsed_ms as f64 / 1000.0);
+                if r.status == "skipped" {
+                    m.set("entra_airsync_record_type_skipped", &labels, 1.0);
+                }
+            }
+            for (resource, u) in graph.usage() {
+                let labels = [("resource", resource.as_str())];
+                m.incr("entra_airsync_graph_requests_total", &labels, u.requests);
+                m.incr("entra_airsync_graph_resource_units_total", &labels, u.ru);
+                m.incr("entra_airsync_graph_throttled_total", &labels, u.throttled);
+            }
+        }
         (outcome, stats)
     }
 

@@ -25,6 +25,11 @@ pub struct TypeReport {
     pub record_type: String,
     pub status: String,
     pub items: u64,
+    /// Time this record type ran in this invocation.
+    pub elapsed_ms: u64,
+    /// When it started and finished in this invocation (Unix milliseconds), for timelines.
+    pub started_unix_ms: i64,
+    pub finished_unix_ms: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For a skipped type: whether a permission or a licence is missing.
@@ -76,16 +81,19 @@ pub async fn run_data(
     }
     let runs = pending.into_iter().map(|(ex, mut st)| async move {
         let started = std::time::Instant::now();
+        let started_unix_ms = Utc::now().timestamp_millis();
         let result = ex.run(ctx, &mut st).await;
         tracing::info!(record_type = ex.record_type(), items = st.items, elapsed_ms = started.elapsed().as_millis() as u64, result = ?result.as_ref().map_err(|e| e.to_string()), "record type ran");
-        (ex.record_type(), st, result)
+        (ex.record_type(), st, result, (started.elapsed().as_millis() as u64, started_unix_ms))
     });
     let results = join_all(runs).await;
 
     let mut delayed: Option<u64> = None;
     let mut paused = false;
     let mut errors = Vec::new();
-    for (record_type, mut st, result) in results {
+    let mut elapsed = std::collections::HashMap::new();
+    for (record_type, mut st, result, timing) in results {
+        elapsed.insert(record_type, timing);
         match result {
             Ok(Stop::Finished) => st.status = Status::Done,
             Ok(Stop::Paused) => paused = true,
@@ -128,6 +136,9 @@ pub async fn run_data(
                 record_type: ex.record_type().to_string(),
                 status: format!("{:?}", st.status).to_lowercase(),
                 items: st.items,
+                elapsed_ms: elapsed.get(ex.record_type()).map_or(0, |t| t.0),
+                started_unix_ms: elapsed.get(ex.record_type()).map_or(0, |t| t.1),
+                finished_unix_ms: elapsed.get(ex.record_type()).map_or(0, |t| t.1 + t.0 as i64),
                 reason: st.reason.clone(),
                 skip: if st.status == Status::Skipped { st.reason.as_deref().and_then(plan::skip_kind) } else { None },
             })

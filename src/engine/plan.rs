@@ -315,6 +315,23 @@ pub fn apply(plan: &Plan, state: &mut ConnectorState, sync_time: DateTime<Utc>) 
     }
 }
 
+/// Starts a sync: prepares the cursors (`start_sync`), makes the plan and applies it.
+pub async fn start(
+    graph: &GraphClient,
+    state: &mut ConnectorState,
+    extractors: &[Box<dyn crate::extract::Extractor>],
+    mode: &str,
+    now: DateTime<Utc>,
+) -> Result<Plan, GraphError> {
+    super::start_sync(state, extractors, mode, now);
+    let types: Vec<&'static RecordType> =
+        extractors.iter().filter_map(|ex| crate::schema::record_type(ex.record_type())).collect();
+    let plan = make(graph, &types, state).await?;
+    tracing::info!(licence = ?plan.licence, source = ?plan.licence_source, "plan made");
+    apply(&plan, state, now);
+    Ok(plan)
+}
+
 /// A skip reason's kind, from its wording (plan and engine both start reasons this way).
 pub fn skip_kind(reason: &str) -> Option<SkipKind> {
     let r = reason.to_ascii_lowercase();

@@ -2,11 +2,14 @@
 //! (body `{}`), and when it returns nothing (tenants with > 1,000 service principals) every application's paged
 //! `extensionProperties`, fanned out through `$batch`. Requests a missing permission would refuse are not sent.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
+use crate::airsync::state::{ConnectorState, Status};
 use crate::graph::pager::Page;
 use crate::graph::{GraphClient, GraphError};
-use crate::schema::custom_fields::from_extension_property;
+use crate::schema::custom_fields::{from_extension_property, user_custom_fields};
 use crate::schema::CustomField;
 
 pub const AVAILABLE_PATH: &str = "/v1.0/directoryObjects/getAvailableExtensionProperties";
@@ -70,6 +73,27 @@ pub async fn discover(graph: &GraphClient, roles: Option<&[String]>) -> Result<V
         }
         Err(e) => Err(e),
     }
+}
+
+/// The users' custom fields for one invocation of a data phase: discovered only while the users record
+/// type still runs. Token failures and throttling are errors (ERROR / DELAYED); any other failure leaves
+/// only the on-premises attributes, with a warning.
+pub async fn for_data_phase(graph: &GraphClient, state: &ConnectorState) -> Result<Arc<Vec<CustomField>>, GraphError> {
+    let users_running = state.types.get("users").is_some_and(|s| matches!(s.status, Status::Pending | Status::Running));
+    if !users_running {
+        return Ok(Arc::new(user_custom_fields(&[])));
+    }
+    let token = graph.tokens().token().await?;
+    let roles = crate::engine::plan::token_roles(&token);
+    let discovered = match discover(graph, roles.as_deref()).await {
+        Ok(found) => found,
+        Err(e @ (GraphError::Auth(_) | GraphError::Throttled { .. })) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "directory extensions could not be discovered; only on-premises attributes this time");
+            Vec::new()
+        }
+    };
+    Ok(Arc::new(user_custom_fields(&discovered)))
 }
 
 /// Every application's extension properties (paged application list, `$batch` per page).

@@ -13,10 +13,15 @@ use super::error::{classify_token_error, AuthFailure, GraphError};
 
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
+/// Builds a fresh credential.
+type Rebuild = Arc<dyn Fn() -> Result<Arc<dyn TokenCredential>, GraphError> + Send + Sync>;
+
 /// Produces bearer tokens for Graph.
 #[derive(Clone)]
 pub struct TokenSource {
-    credential: Arc<dyn TokenCredential>,
+    credential: Arc<std::sync::RwLock<Arc<dyn TokenCredential>>>,
+    /// Builds a fresh credential (with an empty token cache) when Graph refuses a cached token.
+    rebuild: Option<Rebuild>,
     secret: String,
 }
 
@@ -34,43 +39,66 @@ impl TokenSource {
         client_id: &str,
         client_secret: &str,
     ) -> Result<TokenSource, GraphError> {
-        let mut cloud = CustomConfiguration::default();
-        cloud.authority_host = authority_host.trim_end_matches('/').to_string();
-        let client_options = ClientOptions {
-            transport: Some(Transport::new(Arc::new(http))),
-            cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
-            ..Default::default()
-        };
-        let options = ClientSecretCredentialOptions { client_options };
-        let credential = ClientSecretCredential::new(
-            tenant.trim(),
+        let (authority, tenant, client_id, secret) = (
+            authority_host.trim_end_matches('/').to_string(),
+            tenant.trim().to_string(),
             client_id.to_string(),
-            Secret::new(client_secret.to_string()),
-            Some(options),
-        )
-        .map_err(|e| {
-            let text = e.to_string();
-            GraphError::Auth(AuthFailure {
-                code: None,
-                summary: if text.contains("tenant") {
-                    "the Tenant ID is not valid"
-                } else {
-                    "the credential could not be created"
-                },
-                advice: "Verify Tenant ID, Client ID and Client Secret in the connection.",
-            })
-        })?;
-        Ok(TokenSource { credential, secret: client_secret.to_string() })
+            client_secret.to_string(),
+        );
+        let build = {
+            let secret = secret.clone();
+            move || -> Result<Arc<dyn TokenCredential>, GraphError> {
+                let mut cloud = CustomConfiguration::default();
+                cloud.authority_host = authority.clone();
+                let client_options = ClientOptions {
+                    transport: Some(Transport::new(Arc::new(http.clone()))),
+                    cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
+                    ..Default::default()
+                };
+                let options = ClientSecretCredentialOptions { client_options };
+                let credential =
+                    ClientSecretCredential::new(&tenant, client_id.clone(), Secret::new(secret.clone()), Some(options))
+                        .map_err(|e| {
+                            let text = e.to_string();
+                            GraphError::Auth(AuthFailure {
+                                code: None,
+                                summary: if text.contains("tenant") {
+                                    "the Tenant ID is not valid"
+                                } else {
+                                    "the credential could not be created"
+                                },
+                                advice: "Verify Tenant ID, Client ID and Client Secret in the connection.",
+                            })
+                        })?;
+                Ok(credential)
+            }
+        };
+        let credential = build()?;
+        Ok(TokenSource {
+            credential: Arc::new(std::sync::RwLock::new(credential)),
+            rebuild: Some(Arc::new(build)),
+            secret,
+        })
+    }
+
+    /// Drops the cached token (Graph refused it: revoked, or expired early); the next call fetches anew.
+    pub fn invalidate(&self) {
+        if let Some(rebuild) = &self.rebuild {
+            if let Ok(fresh) = rebuild() {
+                *self.credential.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+            }
+        }
     }
 
     /// A token source that answers from an existing credential (tests may fake it).
     pub fn from_credential(credential: Arc<dyn TokenCredential>) -> TokenSource {
-        TokenSource { credential, secret: String::new() }
+        TokenSource { credential: Arc::new(std::sync::RwLock::new(credential)), rebuild: None, secret: String::new() }
     }
 
     /// A bearer token (cached by the credential until shortly before it expires).
     pub async fn token(&self) -> Result<String, GraphError> {
-        match self.credential.get_token(&[GRAPH_SCOPE], None).await {
+        let credential = self.credential.read().unwrap_or_else(|p| p.into_inner()).clone();
+        match credential.get_token(&[GRAPH_SCOPE], None).await {
             Ok(token) => Ok(token.token.secret().to_string()),
             Err(e) => {
                 let mut text = format!("{e:?} {e}");

@@ -22,6 +22,26 @@ pub struct GraphClient {
     max_retries: usize,
     retry_base: Duration,
     requests: AtomicU64,
+    /// Requests, RU and 429s per Graph resource (the first path segment), for metrics and reports.
+    usage: std::sync::Mutex<std::collections::BTreeMap<String, ResourceUsage>>,
+}
+
+/// What the worker spent on one Graph resource.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct ResourceUsage {
+    pub requests: u64,
+    pub ru: u64,
+    pub throttled: u64,
+}
+
+/// The resource a path belongs to: `users`, `groups`, `auditLogs`, `$batch`…
+fn resource_of(path: &str) -> String {
+    path.trim_start_matches("/v1.0")
+        .trim_start_matches("/beta")
+        .split('/')
+        .find(|s| !s.is_empty())
+        .unwrap_or("other")
+        .to_string()
 }
 
 /// `Retry-After` as Graph sends it: integer or decimal seconds.
@@ -41,11 +61,33 @@ impl GraphClient {
     ) -> Result<GraphClient, GraphError> {
         let root = Url::parse(graph_url.trim_end_matches('/'))
             .map_err(|e| GraphError::Refused(format!("ENTRA_GRAPH_URL {graph_url:?} ({e})")))?;
-        Ok(GraphClient { http, root, tokens, limiter, max_retries, retry_base, requests: AtomicU64::new(0) })
+        Ok(GraphClient {
+            http,
+            root,
+            tokens,
+            limiter,
+            max_retries,
+            retry_base,
+            requests: AtomicU64::new(0),
+            usage: Default::default(),
+        })
     }
 
     pub fn tokens(&self) -> &TokenSource {
         &self.tokens
+    }
+
+    /// Requests, RU and 429s per resource so far.
+    pub fn usage(&self) -> std::collections::BTreeMap<String, ResourceUsage> {
+        self.usage.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn count(&self, path: &str, ru: u64, throttled: bool) {
+        let mut usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = usage.entry(resource_of(path)).or_default();
+        entry.requests += 1;
+        entry.ru += ru;
+        entry.throttled += u64::from(throttled);
     }
 
     /// Requests sent so far (including retries).
@@ -161,6 +203,7 @@ impl GraphClient {
                 .await
                 .map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
             let status = response.status().as_u16();
+            self.count("/$batch", cost as u64, status == 429);
             let retry_after = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
@@ -185,7 +228,19 @@ impl GraphClient {
             .await
     }
 
+    /// One request; a 401 (a token Graph no longer accepts) is retried once with a fresh token.
     async fn send_once(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
+        match self.send_with_token(url, body, is_link).await {
+            Err(GraphError::Auth(failure)) if failure.code.as_deref() == Some("InvalidAuthenticationToken") => {
+                tracing::warn!("Microsoft Graph refused the cached access token; fetching a new one");
+                self.tokens.invalidate();
+                self.send_with_token(url, body, is_link).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_with_token(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
         let token = self.tokens.token().await?;
         let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
         self.limiter.acquire(bucket, cost).await;
@@ -204,6 +259,13 @@ impl GraphClient {
             .await
             .map_err(|e| GraphError::Transient(e.without_url().to_string()))?;
         let status = response.status().as_u16();
+        let charged = response
+            .headers()
+            .get("x-ms-resource-unit")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(cost as u64);
+        self.count(url.path(), charged, status == 429);
         let request_id = response.headers().get("request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let retry_after = response
             .headers()

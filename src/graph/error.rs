@@ -7,7 +7,9 @@ use std::time::Duration;
 pub enum GraphError {
     #[error("{0}")]
     Auth(AuthFailure),
-    #[error("permission denied ({code}): {message}")]
+    #[error(
+        "Permission denied ({code}): {message} Grant the application permission in the Azure portal and admin consent."
+    )]
     Permission { code: String, message: String },
     #[error("not licensed ({code}): {message}")]
     Licence { code: String, message: String },
@@ -15,7 +17,7 @@ pub enum GraphError {
     NotFound(String),
     #[error("the delta token expired or was refused ({0}); the round restarts")]
     DeltaExpired(String),
-    #[error("throttled by Microsoft Graph; retry in {} s", retry_after.as_secs())]
+    #[error("Rate limit exceeded: Microsoft Graph throttled the requests; retrying in {} s", retry_after.as_secs())]
     Throttled { retry_after: Duration },
     #[error("Microsoft Graph is unavailable: {0}")]
     Transient(String),

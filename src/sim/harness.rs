@@ -40,6 +40,8 @@ impl Default for HarnessOptions {
 }
 
 pub struct Harness {
+    /// What the worker did, for `report.html`.
+    pub history: Arc<crate::report::History>,
     pub graph: GraphSim,
     pub platform: PlatformSim,
     pub worker: Worker,
@@ -73,14 +75,15 @@ impl Harness {
         .await?;
         let info = graph.info();
         let platform = PlatformSim::start(PlatformOptions::default()).await?;
-        let worker = Worker::new(worker_config(&info, &opts))?;
+        let history = Arc::new(crate::report::History::default());
+        let worker = Worker::new(worker_config(&info, &opts))?.with_history(history.clone());
         let connection = Connection {
             org_id: info.tenant_id.clone(),
             org_name: "Simulated tenant".into(),
             key: format!("{}|{}", info.client_id, info.client_secret),
         };
         let driver = Self::driver_for(&platform, &worker, connection, opts.old_spelling);
-        Ok(Harness { graph, platform, worker, driver, info })
+        Ok(Harness { history, graph, platform, worker, driver, info })
     }
 
     /// A driver for this platform and any worker (e.g. one with other credentials).

@@ -264,7 +264,7 @@ async fn delta_full_round_then_changes() {
     // Mutations of every kind (two batches so restores have something to restore).
     sim.mutate(&MutationSpec { soft_delete: 20, ..Default::default() });
     let truth_mid = sim.truth();
-    let s = sim.mutate(&MutationSpec { create: 30, update: 40, soft_delete: 15, restore: 8, hard_delete: 12, seed: 7 });
+    let s = sim.mutate(&MutationSpec { create: 30, update: 40, soft_delete: 15, restore: 8, hard_delete: 12, seed: 7, ..Default::default() });
     assert_eq!(s, serde_json::json!({"created":30,"updated":40,"soft_deleted":15,"restored":8,"hard_deleted":12}));
     let truth1 = sim.truth();
     let new_users = truth_users(&truth1);
@@ -399,7 +399,7 @@ async fn control_api_organization_and_unknown_routes() {
         .unwrap();
     assert_eq!(summary["created"], 2);
     let truth: Value = client.get(format!("{g}/_sim/truth")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(truth.as_object().unwrap().len(), 2);
+    assert!(truth.get("users").is_some() && truth.get("deleted").is_some());
     let del = truth["deleted"]["users"].as_array().unwrap();
     assert_eq!(truth["users"].as_array().unwrap().len() + del.len(), 42);
     assert!(!del.is_empty());

@@ -47,6 +47,7 @@ fn spec() -> impl Strategy<Value = MutationSpec> {
             restore,
             hard_delete,
             seed,
+            ..Default::default()
         },
     )
 }

@@ -12,6 +12,9 @@ use std::sync::atomic::Ordering;
 pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Resp {
     let ok = |v: Value| json_response(ctx, StatusCode::OK, &v, false, &[]);
     let bad = |m: String| graph_error(ctx, StatusCode::BAD_REQUEST, "Request_BadRequest", &m);
+    if let Some(r) = super::policies::control(sh, ctx, method, path, body) {
+        return r;
+    }
     match (method, path) {
         (&Method::GET, "/_sim/truth") => ok(truth(sh)),
         (&Method::POST, "/_sim/mutate") => match serde_json::from_slice::<MutationSpec>(body) {
@@ -45,15 +48,19 @@ pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &st
 }
 
 pub fn truth(sh: &Shared) -> Value {
-    sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null)
+    let mut truth = sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null);
+    super::policies::truth_into(sh, &mut truth);
+    truth
 }
 
 pub fn mutate(sh: &Shared, spec: &MutationSpec) -> Value {
     let now = sh.now();
-    match sh.tenant.write() {
+    let mut answer = match sh.tenant.write() {
         Ok(mut t) => t.mutate(spec, now),
         Err(_) => json!({"error": "tenant lock poisoned"}),
-    }
+    };
+    super::policies::mutate(sh, spec, now, &mut answer);
+    answer
 }
 
 pub fn stats(sh: &Shared) -> Value {

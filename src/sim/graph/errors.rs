@@ -59,6 +59,88 @@ pub fn forbidden(ctx: &Ctx) -> Resp {
     )
 }
 
+/// Which endpoint-specific 403 body a family of endpoints answers when a permission is missing (§6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeniedKind {
+    /// Users, groups, apps, SKUs, extension properties: `Authorization_RequestDenied`.
+    Directory,
+    /// Audit logs, sign-ins, reports: `Authentication_MSGraphPermissionMissing`.
+    Reports,
+    /// Conditional access: `AccessDenied`.
+    ConditionalAccess,
+    /// Authentication methods (and their policy): `accessDenied`.
+    AuthMethods,
+    /// PIM: `UnknownError` whose message is a JSON string (`PermissionScopeNotGranted`).
+    Pim,
+}
+
+/// The 403 for an app whose token lacks every one of `needed` (the first is named in messages).
+pub fn permission_denied(ctx: &Ctx, kind: DeniedKind, needed: &[&str]) -> Resp {
+    let first = needed.first().copied().unwrap_or("Directory.Read.All");
+    let (code, message) = match kind {
+        DeniedKind::Directory => {
+            ("Authorization_RequestDenied", "Insufficient privileges to complete the operation.".to_string())
+        }
+        DeniedKind::Reports => (
+            "Authentication_MSGraphPermissionMissing",
+            format!("Calling principal does not have required MSGraph permissions {first}"),
+        ),
+        DeniedKind::ConditionalAccess => {
+            ("AccessDenied", "You cannot perform the requested operation, required scopes are missing in the token.".into())
+        }
+        DeniedKind::AuthMethods => ("accessDenied", "Request Authorization failed".to_string()),
+        DeniedKind::Pim => (
+            "UnknownError",
+            json!({
+                "errorCode": "PermissionScopeNotGranted",
+                "message": format!("Authorization failed due to missing permission scope {}.", needed.join(",")),
+                "instanceAnnotations": [],
+            })
+            .to_string(),
+        ),
+    };
+    graph_error(ctx, StatusCode::FORBIDDEN, code, &message)
+}
+
+/// Which licence error an endpoint answers on a tenant without the licence it needs (§6.2, §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LicenceDeniedKind {
+    /// Sign-ins, `userRegistrationDetails`: 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`.
+    NonPremium,
+    /// PIM: 400 `AadPremiumLicenseRequired`.
+    PimPremium,
+    /// Lifecycle workflows [assume]: 403 `NoLicense`.
+    Governance,
+    /// Conditional access read [assume]: 403 `AccessDenied`.
+    ConditionalAccess,
+}
+
+pub fn licence_denied(ctx: &Ctx, kind: LicenceDeniedKind) -> Resp {
+    let (status, code, message) = match kind {
+        LicenceDeniedKind::NonPremium => (
+            StatusCode::FORBIDDEN,
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+            "Neither tenant is B2C or tenant doesn't have premium license",
+        ),
+        LicenceDeniedKind::PimPremium => (
+            StatusCode::BAD_REQUEST,
+            "AadPremiumLicenseRequired",
+            "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+        ),
+        LicenceDeniedKind::Governance => (
+            StatusCode::FORBIDDEN,
+            "NoLicense",
+            "User is not authorized to perform the operation. Reason: Tenant does not meet license requirement!",
+        ),
+        LicenceDeniedKind::ConditionalAccess => (
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            "Tenant does not have a Microsoft Entra ID P1 or P2 license required for Conditional Access.",
+        ),
+    };
+    graph_error(ctx, status, code, message)
+}
+
 /// An identity-platform (AADSTS) error. `message` is the text before `\r\nTrace ID:`, without the
 /// `AADSTS{code}: ` prefix.
 pub fn aad_error(ctx: &Ctx, status: StatusCode, error: &str, code: u32, message: &str) -> Resp {

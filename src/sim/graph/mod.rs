@@ -6,6 +6,7 @@ mod errors;
 mod gen;
 mod http;
 mod model;
+pub mod policies;
 mod server;
 mod state;
 mod tenant;
@@ -15,6 +16,7 @@ mod tokens;
 mod users;
 
 pub use model::{DEFAULT_PROPERTIES, USER_PROPERTIES};
+pub use policies::{FaultKind, FaultProfile, Licence, PolicyKnobs};
 pub use state::Faults;
 pub use token::ALL_ROLES;
 
@@ -42,6 +44,10 @@ pub struct GraphSimOptions {
     pub page_min: usize,
     pub page_max: usize,
     pub throttling: bool,
+    /// The tenant's Entra ID licence (gates premium reports, PIM, workflows, CA; log retention).
+    pub licence: Licence,
+    /// Faults injected into Graph routes (`--faults none|flaky|hostile`).
+    pub faults: FaultProfile,
 }
 
 impl Default for GraphSimOptions {
@@ -56,6 +62,8 @@ impl Default for GraphSimOptions {
             page_min: 50,
             page_max: 250,
             throttling: false,
+            licence: Licence::default(),
+            faults: FaultProfile::default(),
         }
     }
 }
@@ -70,6 +78,10 @@ pub struct SimInfo {
     pub tenant_id: String,
     pub client_id: String,
     pub client_secret: String,
+    #[serde(default)]
+    pub licence: Licence,
+    #[serde(default)]
+    pub faults: FaultProfile,
 }
 
 /// A deterministic batch of tenant changes (targets picked from `seed`).
@@ -82,6 +94,8 @@ pub struct MutationSpec {
     pub restore: usize,
     pub hard_delete: usize,
     pub seed: u64,
+    /// New audit events and sign-ins, auth-method changes, CA/PIM/workflow changes (contracts §3).
+    pub activity: usize,
 }
 
 /// An app registration in the simulated tenant.
@@ -131,6 +145,7 @@ impl GraphSim {
             },
         );
         let key: [u8; 32] = rand::random();
+        let policies = policies::PolicyState::new(&opts, &tenant, chrono::Utc::now().timestamp());
         let shared = Arc::new(Shared {
             opts,
             origin: origin.clone(),
@@ -143,6 +158,7 @@ impl GraphSim {
             throttle: Mutex::new(HashMap::new()),
             faults: Mutex::new(Faults::default()),
             clock_offset: AtomicI64::new(0),
+            policies,
         });
         let info = SimInfo {
             authority_host: origin.clone(),
@@ -151,6 +167,8 @@ impl GraphSim {
             tenant_id: meta.tenant_id.clone(),
             client_id: meta.client_id.clone(),
             client_secret: meta.client_secret.clone(),
+            licence: shared.opts.licence,
+            faults: shared.opts.faults,
         };
         let cancel = CancellationToken::new();
         let task = tokio::spawn(server::serve(
@@ -219,6 +237,11 @@ impl GraphSim {
         self.shared.domain.clone()
     }
 
+    /// Runtime controls of policies, logs and fault profiles.
+    pub fn policies(&self) -> policies::PolicyControl<'_> {
+        policies::PolicyControl(&self.shared)
+    }
+
     pub async fn shutdown(mut self) {
         self.cancel.cancel();
         if let Some(t) = self.task.take() {
@@ -273,9 +296,13 @@ pub struct GraphSimArgs {
     /// Extra latency per returned object.
     #[arg(long, default_value_t = 0)]
     pub per_object_us: u64,
-    /// Fault profile (only "none" for now; faults can be set at runtime via POST /_sim/faults).
+    /// Fault profile for Graph routes: none, flaky (5xx bursts, resets) or hostile (also slow,
+    /// truncated and mistyped bodies). Delta faults can be set at runtime via POST /_sim/faults.
     #[arg(long, default_value = "none")]
     pub faults: String,
+    /// The tenant's Entra ID licence.
+    #[arg(long, value_enum, default_value = "governance")]
+    pub licence: Licence,
     /// Write the CA certificate PEM here.
     #[arg(long)]
     pub ca_out: Option<PathBuf>,
@@ -290,9 +317,7 @@ pub struct GraphSimArgs {
 
 impl GraphSimArgs {
     pub fn to_options(&self) -> anyhow::Result<GraphSimOptions> {
-        if self.faults != "none" {
-            anyhow::bail!("unknown fault profile '{}' (supported: none)", self.faults);
-        }
+        let faults: FaultProfile = self.faults.parse().map_err(|e: String| anyhow::anyhow!(e))?;
         Ok(GraphSimOptions {
             listen: self.listen,
             users: self.users.or(self.preset.map(Preset::users)).unwrap_or(1000),
@@ -303,6 +328,8 @@ impl GraphSimArgs {
             page_min: self.page_min,
             page_max: self.page_max,
             throttling: self.throttling,
+            licence: self.licence,
+            faults,
         })
     }
 }

@@ -14,7 +14,6 @@ use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -50,7 +49,7 @@ pub async fn serve(
             let Ok(tls) = tls else { return };
             let svc = hyper::service::service_fn(move |req| {
                 let (sh, info) = (sh.clone(), info.clone());
-                async move { Ok::<_, Infallible>(handle(sh, info, req).await) }
+                async move { super::policies::faults::deliver(handle(sh, info, req).await).await }
             });
             let conn =
                 hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(tls), svc);
@@ -105,7 +104,17 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
     if segs.first().is_some_and(|v| *v == "v1.0" || *v == "beta") {
         let ver = segs[0];
         let q = Query::parse(query.as_deref());
-        return graph(&sh, &mut ctx, &method, ver, &segs[1..], &q, authorization.as_deref(), eventual).await;
+        let fault = super::policies::faults::draw(&sh);
+        if let Some(r) = fault.early(&sh, &ctx) {
+            record(&sh, "fault", r.status().as_u16(), 0, 0);
+            return r;
+        }
+        let (auth, rest) = (authorization.as_deref(), &segs[1..]);
+        let resp = match super::policies::route(&sh, &mut ctx, &method, ver, rest, &q, auth, &body).await {
+            Some(r) => r,
+            None => graph(&sh, &mut ctx, &method, ver, rest, &q, auth, eventual).await,
+        };
+        return fault.apply(resp);
     }
     let resp = graph_error(&ctx, StatusCode::NOT_FOUND, "UnknownError", &format!("No route for {method} {path}"));
     record(&sh, "other", 404, 0, 0);

@@ -24,6 +24,7 @@ pub struct Shared {
     pub throttle: Mutex<HashMap<String, Bucket>>,
     pub faults: Mutex<Faults>,
     pub clock_offset: AtomicI64,
+    pub policies: super::policies::PolicyState,
 }
 
 impl Shared {

@@ -224,6 +224,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
             hard_delete: n / 8,
             restore: 0,
             seed: args.seed + 1,
+            ..MutationSpec::default()
         };
         graph.reset_stats();
         Some(graph.mutate(&spec))

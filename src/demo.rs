@@ -89,8 +89,15 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     print!("{}", table("initial import", &initial, &initial_check, t.elapsed().as_secs_f64()));
 
     // Soft-delete first, so that the second round can restore some of those users.
-    let spec =
-        MutationSpec { create: 50, update: 50, soft_delete: 60, restore: 0, hard_delete: 50, seed: args.seed + 1, ..Default::default() };
+    let spec = MutationSpec {
+        create: 50,
+        update: 50,
+        soft_delete: 60,
+        restore: 0,
+        hard_delete: 50,
+        seed: args.seed + 1,
+        ..Default::default()
+    };
     let first = harness.graph.mutate(&spec);
     let second = harness.graph.mutate(&MutationSpec { restore: 10, seed: args.seed + 2, ..MutationSpec::default() });
     let mutations = json!({"changes": first, "restores": second});

@@ -36,7 +36,15 @@ async fn initial_import_then_incremental_sync_match_the_tenant() {
     assert_eq!(report.per_type["users"].expected, 1000);
 
     // 50 mutations of every kind; restores need users soft-deleted earlier.
-    h.graph.mutate(&MutationSpec { create: 50, update: 50, soft_delete: 100, hard_delete: 50, restore: 0, seed: 7, ..Default::default() });
+    h.graph.mutate(&MutationSpec {
+        create: 50,
+        update: 50,
+        soft_delete: 100,
+        hard_delete: 50,
+        restore: 0,
+        seed: 7,
+        ..Default::default()
+    });
     h.graph.mutate(&MutationSpec { restore: 50, seed: 8, ..MutationSpec::default() });
     let incremental = h.driver.incremental_sync().await.unwrap();
     assert_eq!(incremental.answers, ["METADATA_EXTRACTION_DONE", "DATA_EXTRACTION_DONE", "ATTACHMENT_EXTRACTION_DONE"]);

@@ -264,7 +264,15 @@ async fn delta_full_round_then_changes() {
     // Mutations of every kind (two batches so restores have something to restore).
     sim.mutate(&MutationSpec { soft_delete: 20, ..Default::default() });
     let truth_mid = sim.truth();
-    let s = sim.mutate(&MutationSpec { create: 30, update: 40, soft_delete: 15, restore: 8, hard_delete: 12, seed: 7, ..Default::default() });
+    let s = sim.mutate(&MutationSpec {
+        create: 30,
+        update: 40,
+        soft_delete: 15,
+        restore: 8,
+        hard_delete: 12,
+        seed: 7,
+        ..Default::default()
+    });
     assert_eq!(s, serde_json::json!({"created":30,"updated":40,"soft_deleted":15,"restored":8,"hard_deleted":12}));
     let truth1 = sim.truth();
     let new_users = truth_users(&truth1);

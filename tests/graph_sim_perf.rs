@@ -38,7 +38,15 @@ async fn million_users_full_delta_round() {
     println!("initial round: {} entries, {} pages, {:?}", round.entries.len(), round.page_sizes.len(), t.elapsed());
     assert_eq!(round.entries.len(), 1_000_000);
     let t = Instant::now();
-    sim.mutate(&MutationSpec { create: 5000, update: 5000, soft_delete: 2000, hard_delete: 1000, restore: 0, seed: 1, ..Default::default() });
+    sim.mutate(&MutationSpec {
+        create: 5000,
+        update: 5000,
+        soft_delete: 2000,
+        hard_delete: 1000,
+        restore: 0,
+        seed: 1,
+        ..Default::default()
+    });
     println!("mutate: {:?}", t.elapsed());
     let round2 = delta_round(&client, &tok, &round.delta_link).await;
     println!("change round: {} entries, {:?}", round2.entries.len(), t.elapsed());

@@ -66,25 +66,27 @@ async fn endpoint_shapes_match_truth() {
     assert_eq!(h["x-ms-resource-unit"], "1");
     assert!(v.get("@odata.nextLink").is_none());
     assert_eq!(v["value"].as_array().unwrap(), &methods_by_user[id]);
-    assert!(v["value"].as_array().unwrap().iter().any(|m| m["@odata.type"]
-        == "#microsoft.graph.passwordAuthenticationMethod"
-        && m["id"] == "28c10230-6103-485e-b985-444c60001490"));
+    assert!(v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["@odata.type"] == "#microsoft.graph.passwordAuthenticationMethod"
+            && m["id"] == "28c10230-6103-485e-b985-444c60001490"));
     let upn = member["userPrincipalName"].as_str().unwrap();
     let (_, _, v2) = get(&client, &tok, &format!("{g}/users/{upn}/authentication/methods")).await;
     assert_eq!(v2["value"], v["value"]);
-    let types: BTreeSet<String> = methods_by_user
-        .values()
-        .flatten()
-        .map(|m| m["@odata.type"].as_str().unwrap().to_string())
-        .collect();
+    let types: BTreeSet<String> =
+        methods_by_user.values().flatten().map(|m| m["@odata.type"].as_str().unwrap().to_string()).collect();
     for t in ["microsoftAuthenticator", "phone", "password", "fido2"] {
         assert!(types.contains(&format!("#microsoft.graph.{t}AuthenticationMethod")), "{types:?}");
     }
-    let (status, _, v) = get(&client, &tok, &format!("{g}/users/00000000-0000-4000-8000-000000000000/authentication/methods")).await;
+    let (status, _, v) =
+        get(&client, &tok, &format!("{g}/users/00000000-0000-4000-8000-000000000000/authentication/methods")).await;
     assert_eq!((status, v["error"]["code"].as_str()), (404, Some("Request_ResourceNotFound")));
 
     // Registration report: paged, one row per live user, equal to the truth.
-    let (rows, pages) = all_pages(&client, &tok, &format!("{g}/reports/authenticationMethods/userRegistrationDetails?$top=60")).await;
+    let (rows, pages) =
+        all_pages(&client, &tok, &format!("{g}/reports/authenticationMethods/userRegistrationDetails?$top=60")).await;
     assert_eq!(pages, 5);
     assert_eq!(rows.len(), users.len());
     assert_eq!(by_id(&rows), by_id(truth["userRegistrationDetails"].as_array().unwrap()));
@@ -92,7 +94,12 @@ async fn endpoint_shapes_match_truth() {
     for k in ["userPrincipalName", "isMfaRegistered", "methodsRegistered", "lastUpdatedDateTime", "isAdmin"] {
         assert!(row.get(k).is_some(), "{k}");
     }
-    let (guests, _) = all_pages(&client, &tok, &format!("{g}/reports/authenticationMethods/userRegistrationDetails?$filter=userType%20eq%20'guest'")).await;
+    let (guests, _) = all_pages(
+        &client,
+        &tok,
+        &format!("{g}/reports/authenticationMethods/userRegistrationDetails?$filter=userType%20eq%20'guest'"),
+    )
+    .await;
     assert!(!guests.is_empty() && guests.iter().all(|r| r["userType"] == "guest"));
 
     // Methods policy singleton.
@@ -115,7 +122,8 @@ async fn endpoint_shapes_match_truth() {
     assert!(one.get("@odata.nextLink").is_none());
 
     // PIM eligibility schedules.
-    let (pim, pages) = all_pages(&client, &tok, &format!("{g}/roleManagement/directory/roleEligibilitySchedules?$top=3")).await;
+    let (pim, pages) =
+        all_pages(&client, &tok, &format!("{g}/roleManagement/directory/roleEligibilitySchedules?$top=3")).await;
     assert!(pages >= 3);
     assert_eq!(by_id(&pim), by_id(truth["roleEligibilitySchedules"].as_array().unwrap()));
     assert!(pim.iter().all(|s| s["scheduleInfo"]["expiration"]["type"].is_string() && s["directoryScopeId"] == "/"));
@@ -125,7 +133,8 @@ async fn endpoint_shapes_match_truth() {
     let (wf, _) = all_pages(&client, &tok, &format!("{g}/identityGovernance/lifecycleWorkflows/workflows")).await;
     assert_eq!(wf.len(), truth_wf.len());
     assert!(wf.iter().all(|w| w.get("tasks").is_none() && w["executionConditions"].is_object()));
-    let (wfx, _) = all_pages(&client, &tok, &format!("{g}/identityGovernance/lifecycleWorkflows/workflows?$expand=tasks")).await;
+    let (wfx, _) =
+        all_pages(&client, &tok, &format!("{g}/identityGovernance/lifecycleWorkflows/workflows?$expand=tasks")).await;
     assert_eq!(by_id(&wfx), truth_wf);
     let (wid, w) = truth_wf.iter().next().unwrap();
     let (status, _, tasks) =
@@ -198,7 +207,8 @@ async fn extension_properties_and_known_issue() {
     let names: Vec<&str> = v["value"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
     assert!(names.contains(&sim.extension_property().as_str()) && names.len() == 2, "{names:?}");
     let filter = format!("$filter=name%20eq%20'{}'", sim.extension_property());
-    let (_, _, v) = get(&client, &tok, &format!("{g}/applications/{}/extensionProperties?{filter}", hr.object_id)).await;
+    let (_, _, v) =
+        get(&client, &tok, &format!("{g}/applications/{}/extensionProperties?{filter}", hr.object_id)).await;
     assert_eq!(v["value"].as_array().unwrap().len(), 1);
     let (_, _, v) = get(&client, &tok, &format!("{g}/applications(appId='{}')/extensionProperties", hr.app_id)).await;
     assert_eq!(v["value"].as_array().unwrap().len(), 2);
@@ -253,7 +263,8 @@ async fn licence_errors_by_tier() {
                 assert!(v["error"]["innerError"]["request-id"].is_string());
             }
         }
-        let info: Value = client.get(format!("{}/_sim/info", sim.info().graph_url)).send().await.unwrap().json().await.unwrap();
+        let info: Value =
+            client.get(format!("{}/_sim/info", sim.info().graph_url)).send().await.unwrap().json().await.unwrap();
         assert_eq!(info["licence"], licence.as_str());
         assert_eq!(truth["licence"], licence.as_str());
         let n = |k: &str| truth[k].as_array().unwrap().len();
@@ -324,9 +335,17 @@ async fn permission_denied_bodies_per_endpoint() {
             "You cannot perform the requested operation, required scopes are missing in the token.",
         ),
         ("roleManagement/directory/roleEligibilitySchedules", "UnknownError", ""),
-        ("identityGovernance/lifecycleWorkflows/workflows", "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
+        (
+            "identityGovernance/lifecycleWorkflows/workflows",
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ),
         ("subscribedSkus", "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
-        ("applications/{user}/extensionProperties", "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
+        (
+            "applications/{user}/extensionProperties",
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ),
     ];
     for (path, want_code, want_msg) in cases {
         let (s, h, v) = get(&client, &tok, &format!("{g}/{}", path.replace("{user}", &user))).await;

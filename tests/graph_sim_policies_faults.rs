@@ -20,7 +20,12 @@ async fn reports_bucket_allows_five_per_ten_seconds() {
         let (status, _, v) = get(&client, &tok, &format!("{g}/{path}")).await;
         assert_eq!(status, 200, "request {i}: {v}");
     }
-    let r = client.get(format!("{g}/reports/authenticationMethods/userRegistrationDetails")).bearer_auth(&tok).send().await.unwrap();
+    let r = client
+        .get(format!("{g}/reports/authenticationMethods/userRegistrationDetails"))
+        .bearer_auth(&tok)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
     let h = r.headers().clone();
     let wait: f64 = h["retry-after"].to_str().unwrap().parse().unwrap();
@@ -145,7 +150,8 @@ async fn observe(sim: &GraphSim, n: usize) -> Vec<Seen> {
 }
 
 async fn run(profile: FaultProfile, seed: u64, n: usize) -> (Vec<Seen>, Value) {
-    let sim = GraphSim::start(GraphSimOptions { users: 80, seed, faults: profile, ..Default::default() }).await.unwrap();
+    let sim =
+        GraphSim::start(GraphSimOptions { users: 80, seed, faults: profile, ..Default::default() }).await.unwrap();
     let seen = observe(&sim, n).await;
     let log = sim.policies().fault_log();
     sim.shutdown().await;

@@ -57,9 +57,10 @@ async fn windows_are_exact_complete_and_newest_first() {
     let now = chrono::Utc::now().timestamp();
     let truth = sim.truth();
     let (lo, hi) = (now - 20 * 86_400, now - 5 * 86_400);
-    for (path, prop, key) in
-        [("auditLogs/directoryAudits", "activityDateTime", "directoryAudits"), ("auditLogs/signIns", "createdDateTime", "signIns")]
-    {
+    for (path, prop, key) in [
+        ("auditLogs/directoryAudits", "activityDateTime", "directoryAudits"),
+        ("auditLogs/signIns", "createdDateTime", "signIns"),
+    ] {
         let filter = format!("{prop} ge {} and {prop} le {}", iso(lo), iso(hi));
         let (got, pages) = walk(&client, &tok, &format!("{g}/{path}?$filter={}&$top=37", enc(&filter)), prop).await;
         let expected: Vec<Value> = truth[key]
@@ -80,13 +81,20 @@ async fn windows_are_exact_complete_and_newest_first() {
         assert!(all.iter().all(|e| ts(e, prop).timestamp() >= now - 30 * 86_400));
         let (status, _, v) = get(&client, &tok, &format!("{g}/{path}?$top=1001")).await;
         assert_eq!(status, 400, "{v}");
-        let (status, _, _) = get(&client, &tok, &format!("{g}/{path}?$filter={}", enc(&format!("{prop} ge yesterday")))).await;
+        let (status, _, _) =
+            get(&client, &tok, &format!("{g}/{path}?$filter={}", enc(&format!("{prop} ge yesterday")))).await;
         assert_eq!(status, 400);
     }
 
     // Other clauses combine with the window.
     let filter = format!("activityDateTime ge {} and category eq 'UserManagement'", iso(now - 3 * 86_400));
-    let (got, _) = walk(&client, &tok, &format!("{g}/auditLogs/directoryAudits?$filter={}&$top=10", enc(&filter)), "activityDateTime").await;
+    let (got, _) = walk(
+        &client,
+        &tok,
+        &format!("{g}/auditLogs/directoryAudits?$filter={}&$top=10", enc(&filter)),
+        "activityDateTime",
+    )
+    .await;
     assert!(!got.is_empty() && got.iter().all(|e| e["category"] == "UserManagement"));
     let audits = truth["directoryAudits"].as_array().unwrap();
     for name in ["Update user", "User registered security info", "User changed default security info"] {
@@ -169,16 +177,17 @@ async fn activity_mutations_reach_truth_and_windows() {
     // The new events are the newest and fall inside a window starting just before the mutation.
     let filter = format!("activityDateTime ge {}", iso(t0 - 5));
     let (recent, _) =
-        walk(&client, &tok, &format!("{g}/auditLogs/directoryAudits?$filter={}", enc(&filter)), "activityDateTime").await;
+        walk(&client, &tok, &format!("{g}/auditLogs/directoryAudits?$filter={}", enc(&filter)), "activityDateTime")
+            .await;
     assert_eq!(recent.len(), 30);
     let filter = format!("createdDateTime ge {}", iso(t0 - 5));
-    let (signins, _) = walk(&client, &tok, &format!("{g}/auditLogs/signIns?$filter={}", enc(&filter)), "createdDateTime").await;
+    let (signins, _) =
+        walk(&client, &tok, &format!("{g}/auditLogs/signIns?$filter={}", enc(&filter)), "createdDateTime").await;
     assert_eq!(signins.len(), 6);
 
     // Each security-info event names a user whose methods changed, in the truth and at the API.
     let (m0, m1) = (methods_of(&before), methods_of(&after));
-    let security: Vec<&Value> =
-        recent.iter().filter(|e| e["loggedByService"] == "Authentication Methods").collect();
+    let security: Vec<&Value> = recent.iter().filter(|e| e["loggedByService"] == "Authentication Methods").collect();
     assert_eq!(security.len(), 6);
     for e in security {
         assert_eq!(e["category"], "UserManagement");
@@ -188,7 +197,8 @@ async fn activity_mutations_reach_truth_and_windows() {
         assert_ne!(m0.get(uid), m1.get(uid), "{uid} did not change");
         let (_, _, v) = get(&client, &tok, &format!("{g}/users/{uid}/authentication/methods")).await;
         assert_eq!(v["value"].as_array().unwrap(), &m1[uid]);
-        let (_, _, row) = get(&client, &tok, &format!("{g}/reports/authenticationMethods/userRegistrationDetails/{uid}")).await;
+        let (_, _, row) =
+            get(&client, &tok, &format!("{g}/reports/authenticationMethods/userRegistrationDetails/{uid}")).await;
         assert!(ts(&row, "lastUpdatedDateTime").timestamp() >= t0 - 5, "{row}");
     }
     let policy_events = recent.iter().filter(|e| e["category"] == "Policy").count();

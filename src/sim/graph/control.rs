@@ -49,6 +49,7 @@ pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &st
 
 pub fn truth(sh: &Shared) -> Value {
     let mut truth = sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null);
+    super::directory::truth_into(sh, &mut truth);
     super::policies::truth_into(sh, &mut truth);
     truth
 }
@@ -56,7 +57,11 @@ pub fn truth(sh: &Shared) -> Value {
 pub fn mutate(sh: &Shared, spec: &MutationSpec) -> Value {
     let now = sh.now();
     let mut answer = match sh.tenant.write() {
-        Ok(mut t) => t.mutate(spec, now),
+        Ok(mut t) => {
+            let mut v = t.mutate(spec, now);
+            super::directory::mutate_into(sh, &t, spec, now, &mut v);
+            v
+        }
         Err(_) => json!({"error": "tenant lock poisoned"}),
     };
     super::policies::mutate(sh, spec, now, &mut answer);

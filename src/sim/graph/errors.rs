@@ -85,9 +85,10 @@ pub fn permission_denied(ctx: &Ctx, kind: DeniedKind, needed: &[&str]) -> Resp {
             "Authentication_MSGraphPermissionMissing",
             format!("Calling principal does not have required MSGraph permissions {first}"),
         ),
-        DeniedKind::ConditionalAccess => {
-            ("AccessDenied", "You cannot perform the requested operation, required scopes are missing in the token.".into())
-        }
+        DeniedKind::ConditionalAccess => (
+            "AccessDenied",
+            "You cannot perform the requested operation, required scopes are missing in the token.".into(),
+        ),
         DeniedKind::AuthMethods => ("accessDenied", "Request Authorization failed".to_string()),
         DeniedKind::Pim => (
             "UnknownError",

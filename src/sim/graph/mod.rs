@@ -2,6 +2,7 @@
 //! One HTTPS server on loopback serves the token endpoint, Graph `/v1.0|/beta`, and `/_sim/`.
 
 mod control;
+mod directory;
 mod errors;
 mod gen;
 mod http;
@@ -48,6 +49,14 @@ pub struct GraphSimOptions {
     pub licence: Licence,
     /// Faults injected into Graph routes (`--faults none|flaky|hostile`).
     pub faults: FaultProfile,
+    /// Directory counts; `None` derives them from `users` (docs/contracts.md §3).
+    pub groups: Option<usize>,
+    pub devices: Option<usize>,
+    pub applications: Option<usize>,
+    pub service_principals: Option<usize>,
+    pub contacts: Option<usize>,
+    /// Total group memberships (default 5 per user).
+    pub memberships: Option<usize>,
 }
 
 impl Default for GraphSimOptions {
@@ -64,6 +73,12 @@ impl Default for GraphSimOptions {
             throttling: false,
             licence: Licence::default(),
             faults: FaultProfile::default(),
+            groups: None,
+            devices: None,
+            applications: None,
+            service_principals: None,
+            contacts: None,
+            memberships: None,
         }
     }
 }
@@ -96,6 +111,8 @@ pub struct MutationSpec {
     pub seed: u64,
     /// New audit events and sign-ins, auth-method changes, CA/PIM/workflow changes (contracts §3).
     pub activity: usize,
+    /// Per directory type: that many creates, updates, deletes, membership adds and removes.
+    pub directory: usize,
 }
 
 /// An app registration in the simulated tenant.
@@ -130,9 +147,13 @@ impl GraphSim {
         std::fs::write(&ca_path, &tls.ca_pem).with_context(|| format!("writing CA PEM to {}", ca_path.display()))?;
 
         let gen_opts = opts.clone();
-        let tenant = tokio::task::spawn_blocking(move || tenant::Tenant::generate(gen_opts.seed, gen_opts.users))
-            .await
-            .context("tenant generation")?;
+        let (tenant, directory) = tokio::task::spawn_blocking(move || {
+            let t = tenant::Tenant::generate(gen_opts.seed, gen_opts.users);
+            let d = directory::generate(&gen_opts, &t);
+            (t, d)
+        })
+        .await
+        .context("tenant generation")?;
         let meta = tenant.meta.clone();
         let mut apps = HashMap::new();
         apps.insert(
@@ -152,6 +173,7 @@ impl GraphSim {
             tenant_id: meta.tenant_id.clone(),
             domain: meta.domain.clone(),
             tenant: RwLock::new(tenant),
+            directory: RwLock::new(directory),
             apps: RwLock::new(apps),
             sealer: tokens::Sealer::new(key),
             stats: Mutex::new(Default::default()),
@@ -330,6 +352,7 @@ impl GraphSimArgs {
             throttling: self.throttling,
             licence: self.licence,
             faults,
+            ..GraphSimOptions::default()
         })
     }
 }

@@ -101,6 +101,9 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
         record(&sh, "POST /{tenant}/oauth2/v2.0/token", resp.status().as_u16(), 0, 0);
         return resp;
     }
+    if let Some(r) = super::directory::batch(&sh, &ctx, &method, &segs, authorization.as_deref(), &body).await {
+        return r;
+    }
     if segs.first().is_some_and(|v| *v == "v1.0" || *v == "beta") {
         let ver = segs[0];
         let q = Query::parse(query.as_deref());
@@ -126,11 +129,12 @@ enum Route<'a> {
     Delta,
     User(&'a str),
     Organization,
+    Dir(super::directory::Endpoint<'a>),
     Unknown,
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn graph(
+pub(super) async fn graph(
     sh: &Shared,
     ctx: &mut Ctx,
     method: &Method,
@@ -145,18 +149,20 @@ async fn graph(
         ["users", "delta"] | ["users", "microsoft.graph.delta"] => Route::Delta,
         ["users", id] => Route::User(id),
         ["organization"] => Route::Organization,
-        _ => Route::Unknown,
+        _ => super::directory::resolve(rest).map_or(Route::Unknown, Route::Dir),
     };
     let label = match route {
         Route::List => format!("GET /{ver}/users"),
         Route::Delta => format!("GET /{ver}/users/delta"),
         Route::User(_) => format!("GET /{ver}/users/{{id}}"),
         Route::Organization => format!("GET /{ver}/organization"),
+        Route::Dir(ref e) => e.label(ver),
         Route::Unknown => format!("{method} /{ver}/other"),
     };
     let ru = match route {
         Route::List => users::users_ru(sh, q, false),
         Route::Delta => users::users_ru(sh, q, true),
+        Route::Dir(ref e) => e.ru(sh, q),
         _ => 1,
     };
     ctx.ru = Some(ru);
@@ -189,6 +195,7 @@ async fn graph(
     let needed: Option<&[&str]> = match route {
         Route::List | Route::Delta | Route::User(_) => Some(&USER_READ),
         Route::Organization => Some(&ORG_READ),
+        Route::Dir(ref e) => Some(e.roles()),
         Route::Unknown => None,
     };
     if let Some(roles) = needed {
@@ -239,6 +246,7 @@ async fn graph(
         Route::Delta => users::delta(sh, ctx, ver, q),
         Route::User(id) => users::get_user(sh, ctx, ver, id, q),
         Route::Organization => users::organization(sh, ctx, ver),
+        Route::Dir(ref e) => e.handle(sh, ctx, ver, q, eventual),
         Route::Unknown => (
             graph_error(
                 ctx,

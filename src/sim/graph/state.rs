@@ -18,6 +18,7 @@ pub struct Shared {
     pub tenant_id: String,
     pub domain: String,
     pub tenant: RwLock<Tenant>,
+    pub directory: RwLock<super::directory::Directory>,
     pub apps: RwLock<HashMap<String, AppRegistration>>,
     pub sealer: Sealer,
     pub stats: Mutex<Stats>,

@@ -251,7 +251,15 @@ mod tests {
         assert_eq!(t.user_count(), 500);
         let guests = t.users.values().filter(|u| u.is_guest()).count();
         assert!((20..=90).contains(&guests), "guests {guests}");
-        let spec = MutationSpec { create: 10, update: 20, soft_delete: 8, restore: 0, hard_delete: 6, seed: 3, ..Default::default() };
+        let spec = MutationSpec {
+            create: 10,
+            update: 20,
+            soft_delete: 8,
+            restore: 0,
+            hard_delete: 6,
+            seed: 3,
+            ..Default::default()
+        };
         let s = t.mutate(&spec, 1_700_000_000);
         assert_eq!(s["created"], 10);
         assert_eq!(s["hard_deleted"], 6);

@@ -55,11 +55,7 @@ pub static REGISTRATION_DETAILS: EndpointRule = EndpointRule {
 
 pub static AUTH_METHODS_POLICY: EndpointRule = EndpointRule {
     name: "policies/authenticationMethodsPolicy",
-    permissions: &[
-        "Policy.Read.AuthenticationMethod",
-        "Policy.ReadWrite.AuthenticationMethod",
-        "Policy.Read.All",
-    ],
+    permissions: &["Policy.Read.AuthenticationMethod", "Policy.ReadWrite.AuthenticationMethod", "Policy.Read.All"],
     denied: DeniedKind::AuthMethods,
     licence: Licence::Free,
     licence_error: None,
@@ -101,7 +97,12 @@ pub static WORKFLOWS: EndpointRule = EndpointRule {
 
 pub static SUBSCRIBED_SKUS: EndpointRule = EndpointRule {
     name: "subscribedSkus",
-    permissions: &["Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    permissions: &[
+        "Organization.Read.All",
+        "Organization.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ],
     denied: DeniedKind::Directory,
     licence: Licence::Free,
     licence_error: None,
@@ -137,7 +138,12 @@ pub static AVAILABLE_EXTENSIONS: EndpointRule = EndpointRule {
 
 pub static APP_EXTENSIONS: EndpointRule = EndpointRule {
     name: "applications/{id}/extensionProperties",
-    permissions: &["Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    permissions: &[
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ],
     denied: DeniedKind::Directory,
     licence: Licence::Free,
     licence_error: None,

@@ -162,10 +162,15 @@ impl PolicyData {
             events::K_SEC_REGISTERED..=events::K_SEC_DELETED => {
                 let k = authmethods::KINDS[r.below(authmethods::KINDS.len() as u64) as usize];
                 let verb = ["User registered", "User changed default", "User deleted"][(kind - 3) as usize];
-                (Initiator::User { id: u.id, upn: upn.clone().into() }, vec![user_target], format!("{verb} {}", k.label()))
+                (
+                    Initiator::User { id: u.id, upn: upn.clone().into() },
+                    vec![user_target],
+                    format!("{verb} {}", k.label()),
+                )
             }
             6..=8 => {
-                let (id, name) = pick(r, &self.ca, "displayName").unwrap_or_else(|| (fmt_guid(r.guid()), "Policy".into()));
+                let (id, name) =
+                    pick(r, &self.ca, "displayName").unwrap_or_else(|| (fmt_guid(r.guid()), "Policy".into()));
                 (self.admin(r), vec![Target::named(&id, &name, "Policy")], String::new())
             }
             9..=11 => {

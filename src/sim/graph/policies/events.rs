@@ -214,12 +214,14 @@ impl SignInRec {
         let applied: Vec<Value> = self
             .ca
             .iter()
-            .map(|(id, name, hit)| json!({
-                "id": &**id, "displayName": &**name,
-                "enforcedGrantControls": if *hit { json!(["Mfa"]) } else { json!([]) },
-                "enforcedSessionControls": [],
-                "result": if !*hit { "notApplied" } else if code == 53003 { "failure" } else { "success" },
-            }))
+            .map(|(id, name, hit)| {
+                json!({
+                    "id": &**id, "displayName": &**name,
+                    "enforcedGrantControls": if *hit { json!(["Mfa"]) } else { json!([]) },
+                    "enforcedSessionControls": [],
+                    "result": if !*hit { "notApplied" } else if code == 53003 { "failure" } else { "success" },
+                })
+            })
             .collect();
         let ca_status = match applied.first().map(|a| a["result"].as_str().unwrap_or("")) {
             Some("failure") => "failure",

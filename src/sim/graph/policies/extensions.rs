@@ -37,7 +37,11 @@ pub fn extension_apps(seed: u64, meta: &TenantMeta) -> Vec<ExtensionApp> {
     let hex = hex_of_ext_name(meta);
     let hr_app_id = u128::from_str_radix(&hex, 16).map(fmt_guid).unwrap_or_else(|_| fmt_guid(r.guid()));
     vec![
-        ExtensionApp { object_id: fmt_guid(r.guid()), app_id: hr_app_id, display_name: "Contoso Sim HR Connector".into() },
+        ExtensionApp {
+            object_id: fmt_guid(r.guid()),
+            app_id: hr_app_id,
+            display_name: "Contoso Sim HR Connector".into(),
+        },
         ExtensionApp {
             object_id: fmt_guid(r.guid()),
             app_id: fmt_guid(r.guid()),
@@ -103,9 +107,13 @@ pub fn find_app<'a>(apps: &'a [ExtensionApp], key: &str) -> Option<(usize, &'a E
         .map(|s| s.trim_end_matches(')').trim_matches('\'').to_string());
     let wanted = by_app_id.as_deref().unwrap_or(key);
     parse_guid(wanted)?;
-    apps.iter()
-        .enumerate()
-        .find(|(_, a)| if by_app_id.is_some() { a.app_id.eq_ignore_ascii_case(wanted) } else { a.object_id.eq_ignore_ascii_case(wanted) })
+    apps.iter().enumerate().find(|(_, a)| {
+        if by_app_id.is_some() {
+            a.app_id.eq_ignore_ascii_case(wanted)
+        } else {
+            a.object_id.eq_ignore_ascii_case(wanted)
+        }
+    })
 }
 
 #[cfg(test)]

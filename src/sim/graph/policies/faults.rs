@@ -154,9 +154,12 @@ impl Plan {
     pub fn early(&self, sh: &Shared, ctx: &Ctx) -> Option<Resp> {
         let (kind, param) = self.0?;
         let mut r = match kind {
-            FaultKind::Status500 => {
-                graph_error(ctx, StatusCode::INTERNAL_SERVER_ERROR, "generalException", "An unspecified error has occurred.")
-            }
+            FaultKind::Status500 => graph_error(
+                ctx,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "generalException",
+                "An unspecified error has occurred.",
+            ),
             FaultKind::Status502 => graph_error(ctx, StatusCode::BAD_GATEWAY, "BadGateway", "Bad Gateway."),
             FaultKind::Status503 => graph_error(
                 ctx,
@@ -201,9 +204,16 @@ impl Plan {
                 let chunk = 64 + (param % 448) as usize;
                 let chunks = len_hint.div_ceil(chunk).max(1) as u64;
                 let budget_ms = 300 + (param >> 16) % 1200;
-                Some(BodyPlan { cut: None, fail: false, chunk, delay: Some(Duration::from_millis((budget_ms / chunks).max(1))) })
+                Some(BodyPlan {
+                    cut: None,
+                    fail: false,
+                    chunk,
+                    delay: Some(Duration::from_millis((budget_ms / chunks).max(1))),
+                })
             }
-            FaultKind::Truncated => Some(BodyPlan { cut: Some(cut_at(param)), fail: false, chunk: usize::MAX, delay: None }),
+            FaultKind::Truncated => {
+                Some(BodyPlan { cut: Some(cut_at(param)), fail: false, chunk: usize::MAX, delay: None })
+            }
             FaultKind::ResetMidBody => {
                 let delay = Some(Duration::from_millis(30));
                 Some(BodyPlan { cut: Some(cut_at(param)), fail: true, chunk: usize::MAX, delay })
@@ -321,7 +331,17 @@ pub async fn deliver(resp: Resp) -> Result<Response<FaultBody>, InjectedReset> {
             let end = p.cut.unwrap_or(len).min(len);
             // A clean truncation announces the short length; a reset mid-body announces the full one.
             let total = if p.fail { len } else { end };
-            FaultBody { data, pos: 0, end, total, fail: p.fail, chunk: p.chunk.max(1), delay: p.delay, need_sleep: false, sleep: None }
+            FaultBody {
+                data,
+                pos: 0,
+                end,
+                total,
+                fail: p.fail,
+                chunk: p.chunk.max(1),
+                delay: p.delay,
+                need_sleep: false,
+                sleep: None,
+            }
         }
     };
     Ok(Response::from_parts(parts, body))

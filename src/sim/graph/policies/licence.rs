@@ -6,7 +6,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Entra ID licence of the simulated tenant. `Governance` includes everything P2 gives.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 pub enum Licence {
     Free,
     P1,

@@ -5,6 +5,9 @@
 //! [`route`] (server, before the users routes), [`dispatch`] (for `$batch` items), [`truth_into`],
 //! [`mutate`], [`control`] (`/_sim/policies/…`), [`faults::draw`] / [`faults::deliver`] (server).
 
+// Handlers return `Resp` (a large hyper response) as their error, and take the router's full context.
+#![allow(clippy::result_large_err, clippy::too_many_arguments)]
+
 pub mod access;
 pub mod authmethods;
 mod data;
@@ -101,7 +104,9 @@ impl<'a> Endpoint<'a> {
             ["roleManagement", "directory", "roleEligibilitySchedules", id] => Endpoint::Pim(Some(id)),
             ["identityGovernance", "lifecycleWorkflows", "workflows"] => Endpoint::Workflows(None, false),
             ["identityGovernance", "lifecycleWorkflows", "workflows", id] => Endpoint::Workflows(Some(id), false),
-            ["identityGovernance", "lifecycleWorkflows", "workflows", id, "tasks"] => Endpoint::Workflows(Some(id), true),
+            ["identityGovernance", "lifecycleWorkflows", "workflows", id, "tasks"] => {
+                Endpoint::Workflows(Some(id), true)
+            }
             ["subscribedSkus"] => Endpoint::Skus,
             ["auditLogs", "directoryAudits"] => Endpoint::Log(Log::DirectoryAudits),
             ["auditLogs", "signIns"] | ["auditLogs", "signins"] => Endpoint::Log(Log::SignIns),
@@ -288,7 +293,13 @@ pub fn truth_into(sh: &Shared, truth: &mut Value) {
     for u in &users {
         let m = d.methods(u);
         if lic.allows(Licence::P1) {
-            rows.push(authmethods::registration_row(&t.meta, u, &m, d.methods_updated(u), admins.contains(&u.id_str())));
+            rows.push(authmethods::registration_row(
+                &t.meta,
+                u,
+                &m,
+                d.methods_updated(u),
+                admins.contains(&u.id_str()),
+            ));
         }
         let uid = u.id_str();
         methods.extend(m.into_iter().map(|method| json!({"userId": uid, "method": method})));

@@ -173,13 +173,9 @@ fn change_methods(
     ticks: i64,
 ) -> AuditRec {
     let mut methods = d.methods(u);
-    let present: Vec<Kind> = KINDS
-        .iter()
-        .copied()
-        .filter(|k| methods.iter().any(|m| m["@odata.type"] == k.odata_type()))
-        .collect();
-    let removable: Vec<usize> =
-        (0..methods.len()).filter(|&k| methods[k]["id"] != PASSWORD_METHOD_ID).collect();
+    let present: Vec<Kind> =
+        KINDS.iter().copied().filter(|k| methods.iter().any(|m| m["@odata.type"] == k.odata_type())).collect();
+    let removable: Vec<usize> = (0..methods.len()).filter(|&k| methods[k]["id"] != PASSWORD_METHOD_ID).collect();
     let phone = methods.iter().position(|m| m["@odata.type"] == Kind::Phone.odata_type());
     let missing: Vec<Kind> = KINDS.iter().copied().filter(|k| !present.contains(k)).collect();
     let mut op = i % 3;

@@ -12,7 +12,9 @@ pub fn new_schedule(r: &mut Mix, principal: &str, created: i64) -> Value {
     let start = fmt_ticks(created * TICKS + r.below(TICKS as u64) as i64, true);
     let expiration = match r.below(3) {
         0 => json!({"type": "noExpiration", "endDateTime": null, "duration": null}),
-        1 => json!({"type": "afterDateTime", "endDateTime": fmt_ticks((created + 365 * 86_400) * TICKS, false), "duration": null}),
+        1 => {
+            json!({"type": "afterDateTime", "endDateTime": fmt_ticks((created + 365 * 86_400) * TICKS, false), "duration": null})
+        }
         _ => json!({"type": "afterDuration", "endDateTime": null, "duration": format!("P{}D", 30 * (1 + r.below(6)))}),
     };
     json!({

@@ -126,8 +126,9 @@ mod tests {
         assert_eq!(p1, generate(1, &users, Licence::P1, 1_700_000_000));
         assert!(p1.iter().all(|p| p["conditions"]["signInRiskLevels"] == json!([])));
         let p2 = generate(1, &users, Licence::P2, 1_700_000_000);
-        assert!(p2.iter().any(|p| p["conditions"]["signInRiskLevels"] != json!([])
-            || p["conditions"]["userRiskLevels"] != json!([])));
+        assert!(p2.iter().any(
+            |p| p["conditions"]["signInRiskLevels"] != json!([]) || p["conditions"]["userRiskLevels"] != json!([])
+        ));
         let mut p = p1[0].clone();
         let mut r = Mix::new(1, 2);
         update(&mut p, &mut r, &users, 5 * TICKS);

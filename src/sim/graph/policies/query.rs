@@ -23,9 +23,10 @@ pub fn fmt_ticks(ticks: i64, fraction: bool) -> String {
 /// Parse an ISO-8601 timestamp (with or without zone, fraction up to 7 digits) to ticks.
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim().trim_matches('\'');
-    let dt = chrono::DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&chrono::Utc)).ok().or_else(|| {
-        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|n| n.and_utc())
-    })?;
+    let dt = chrono::DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|n| n.and_utc()))?;
     let nanos = dt.timestamp_subsec_nanos() as i64;
     Some(dt.timestamp().checked_mul(TICKS)? + nanos / 100)
 }

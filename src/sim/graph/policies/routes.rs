@@ -231,7 +231,8 @@ fn paged_by_id(
         };
         IdSkip { k: "ids".into(), list: path.into(), after: String::new(), top, sel: query::select(q), expand }
     };
-    let mut sorted: Vec<&Value> = items.iter().filter(|v| v["id"].as_str().unwrap_or("") > state.after.as_str()).collect();
+    let mut sorted: Vec<&Value> =
+        items.iter().filter(|v| v["id"].as_str().unwrap_or("") > state.after.as_str()).collect();
     sorted.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     let more = sorted.len() > state.top;
     sorted.truncate(state.top);
@@ -244,7 +245,15 @@ fn paged_by_id(
     ok(ctx, body, n)
 }
 
-fn single(sh: &Shared, ctx: &Ctx, ver: &str, path: &str, items: &[Value], id: &str, render: impl Fn(&Value) -> Value) -> Reply {
+fn single(
+    sh: &Shared,
+    ctx: &Ctx,
+    ver: &str,
+    path: &str,
+    items: &[Value],
+    id: &str,
+    render: impl Fn(&Value) -> Value,
+) -> Reply {
     match items.iter().find(|v| v["id"].as_str() == Some(id)) {
         None => (not_found(ctx, id), 0),
         Some(v) => {
@@ -315,7 +324,9 @@ pub fn available_extensions(sh: &Shared, ctx: &Ctx, ver: &str, body: &[u8]) -> R
     } else {
         match serde_json::from_slice(body) {
             Ok(v @ Value::Object(_)) => v,
-            _ => return (bad_request(ctx, "Request_BadRequest", "Invalid request body: a JSON object is expected."), 0),
+            _ => {
+                return (bad_request(ctx, "Request_BadRequest", "Invalid request body: a JSON object is expected."), 0)
+            }
         }
     };
     let synced = match req.get("isSyncedFromOnPremises") {

@@ -118,11 +118,12 @@ fn conditional_access_policies_flatten_conditions() {
     all_filled(rt, &full, &[]);
     assert_eq!(full["data"]["sign_in_frequency_value"], 0, "zero stays zero");
     assert_eq!(full["data"]["include_roles"], serde_json::json!(["62e90394-69f5-4237-9190-012177145e10"]));
-    assert_eq!(full["modified_date"], "2024-09-02T14:00:01Z");
+    assert_eq!(full["modified_date"], "2026-03-10T12:00:00Z", "a snapshot record is dated at its sync");
+    assert_eq!(full["data"]["modified_at"], "2024-09-02T14:00:01Z");
     assert!(full["data"]["item_url_field"].as_str().unwrap().ends_with(list[0]["id"].as_str().unwrap()));
     let report_only = policies::normalize_conditional_access(&list[1], sync()).unwrap();
     assert_eq!(report_only["data"]["state"], "enabledForReportingButNotEnforced");
-    assert_eq!(report_only["modified_date"], report_only["created_date"], "never modified: modified = created");
+    assert_eq!(report_only["data"]["modified_at"], Value::Null, "never modified");
     assert_eq!(report_only["data"]["include_platforms"], Value::Null);
 }
 

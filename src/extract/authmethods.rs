@@ -120,7 +120,7 @@ pub fn normalize_method(user_id: &str, upn: Option<&str>, m: &Value, sync_time: 
     };
     data.insert("display_name".into(), Value::String(title));
     live(&mut data);
-    Some(record(&format!("{user_id}_{method_id}"), parse_ts(m.get("createdDateTime")), None, sync_time, data))
+    Some(record(&format!("{user_id}_{method_id}"), parse_ts(m.get("createdDateTime")), sync_time, data))
 }
 
 /// A registration report row → its record (id = the user id).
@@ -130,7 +130,7 @@ pub fn normalize_registration(row: &Value, sync_time: DateTime<Utc>) -> Option<V
     let mut data = rt.copy_props(row);
     data.insert("user_id".into(), Value::String(id.to_string()));
     live(&mut data);
-    Some(record(id, None, parse_ts(row.get("lastUpdatedDateTime")), sync_time, data))
+    Some(record(id, None, sync_time, data))
 }
 
 /// Every item of a collection answer, following its `nextLink`s.

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::norm::{at, id_of, json_text, kind_at, live, parse_ts, record};
+use super::norm::{at, event_record, id_of, json_text, kind_at, live, parse_ts};
 use crate::schema::{self, Kind, RecordType};
 
 fn targets_pick(obj: &Value, key: &str) -> Value {
@@ -41,8 +41,7 @@ pub fn normalize_audit(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
     data.insert("target_resources_json".into(), json_text(obj.get("targetResources")));
     data.insert("additional_details_json".into(), json_text(obj.get("additionalDetails")));
     live(&mut data);
-    let when = parse_ts(obj.get("activityDateTime"));
-    Some(record(id, when, when, sync_time, data))
+    Some(event_record(id, parse_ts(obj.get("activityDateTime")), sync_time, data))
 }
 
 /// A sign-in event → its record.
@@ -86,6 +85,5 @@ pub fn normalize_sign_in(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value>
     };
     data.insert("summary".into(), Value::String(format!("{who} → {app} ({outcome})")));
     live(&mut data);
-    let when = parse_ts(obj.get("createdDateTime"));
-    Some(record(id, when, when, sync_time, data))
+    Some(event_record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
 }

@@ -16,18 +16,18 @@ pub fn parse_ts(v: Option<&Value>) -> Option<DateTime<Utc>> {
     (t.timestamp() > 365 * 24 * 3600).then_some(t)
 }
 
-/// A record: `created_date` = the object's creation time, else the sync time; `modified_date` = the
-/// object's modification time, else its creation time, else the sync time — never before `created_date`.
-pub fn record(
-    id: &str,
-    created: Option<DateTime<Utc>>,
-    modified: Option<DateTime<Utc>>,
-    sync_time: DateTime<Utc>,
-    data: Map<String, Value>,
-) -> Value {
+/// A record of a read object: `created_date` = the object's creation time, else the sync time;
+/// `modified_date` = the sync time (the snapshot or re-read it belongs to), never before `created_date`.
+/// The object's own modification time, where it has one, is a data field.
+pub fn record(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
     let c = created.unwrap_or(sync_time);
-    let m = modified.or(created).unwrap_or(sync_time).max(c);
-    json!({"id": id, "created_date": ts(c), "modified_date": ts(m), "data": data})
+    json!({"id": id, "created_date": ts(c), "modified_date": ts(sync_time.max(c)), "data": data})
+}
+
+/// A record of an event (a log entry): both dates are the event time (else the sync time).
+pub fn event_record(id: &str, at: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
+    let t = ts(at.unwrap_or(sync_time));
+    json!({"id": id, "created_date": t, "modified_date": t, "data": data})
 }
 
 /// The value at a JSON pointer (`/conditions/users/includeUsers`), if any.

@@ -60,7 +60,7 @@ pub fn normalize_auth_methods_policy(obj: &Value, sync_time: DateTime<Utc>) -> O
     data.insert("disabled_methods".into(), ids_with("disabled"));
     data.insert("method_configuration_count".into(), Value::from(configs.len() as u64));
     data.insert("method_configurations_json".into(), json_text(obj.get("authenticationMethodConfigurations")));
-    Some(record(id, None, parse_ts(obj.get("lastModifiedDateTime")), sync_time, data))
+    Some(record(id, None, sync_time, data))
 }
 
 /// A Conditional Access policy → its record.
@@ -83,8 +83,7 @@ pub fn normalize_conditional_access(obj: &Value, sync_time: DateTime<Utc>) -> Op
     data.insert("conditions_json".into(), json_text(obj.get("conditions")));
     data.insert("grant_controls_json".into(), json_text(obj.get("grantControls")));
     data.insert("session_controls_json".into(), json_text(obj.get("sessionControls")));
-    let created = parse_ts(obj.get("createdDateTime"));
-    Some(record(id, created, parse_ts(obj.get("modifiedDateTime")), sync_time, data))
+    Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
 }
 
 /// A PIM role eligibility schedule → its record (schedule dates read from `scheduleInfo`).
@@ -102,8 +101,7 @@ pub fn normalize_pim(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
     let expiration = rt.fields.iter().find(|f| f.key == "expiration_type").map_or(Kind::Text, |f| f.kind);
     data.insert("expiration_type".into(), kind_at(obj, "/scheduleInfo/expiration/type", expiration));
     data.insert("expiration_duration".into(), kind_at(obj, "/scheduleInfo/expiration/duration", Kind::Text));
-    let created = parse_ts(obj.get("createdDateTime"));
-    Some(record(id, created, parse_ts(obj.get("modifiedDateTime")), sync_time, data))
+    Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
 }
 
 pub fn conditional_access() -> FullReadExtractor {

@@ -41,8 +41,7 @@ pub fn normalize_workflow(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value
     data.insert("task_names".into(), pick("displayName"));
     data.insert("task_definition_ids".into(), pick("taskDefinitionId"));
     data.insert("tasks_json".into(), json_text(obj.get("tasks")));
-    let created = parse_ts(obj.get("createdDateTime"));
-    Some(record(id, created, parse_ts(obj.get("lastModifiedDateTime")), sync_time, data))
+    Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
 }
 
 /// Fills in `tasks` (and the full object when `executionConditions` is missing) for one page of workflows;

@@ -174,7 +174,7 @@ fn directory_audit_events() {
     }
     let first = logs::normalize_audit(&list[0], sync()).unwrap();
     all_filled(rt, &first, &[]);
-    assert_eq!(first["created_date"], "2025-03-01T21:20:02Z");
+    assert_eq!(first["created_date"], "2025-03-01T21:20:02.721537400Z", "the event time, to the digit");
     assert_eq!(first["data"]["target_types"], serde_json::json!(["User", "Group"]));
     assert_eq!(first["data"]["target_count"], 2);
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::fullread::{PageWalk, Step};
 use super::norm::{deletion, id_of, live, odata_type, parse_ts, record};
-use super::security_info::{audit_url, changes, Change};
+use super::security_info::{audit_url, changes, Change, Triggers};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
@@ -25,6 +25,8 @@ pub trait PerUser: Send + Sync {
     fn record_type(&self) -> &'static str;
     /// The paged list walked by an initial (full) read.
     fn full_path(&self) -> &'static str;
+    /// The audit events that make an incremental sync re-read a user.
+    fn triggers(&self) -> Triggers;
     /// Turns one page of the full read into records.
     async fn full_page(&self, ctx: &ExtractCtx, items: &[Value], state: &mut TypeState) -> Result<(), ExtractError>;
     /// Re-reads the users whose security info changed.
@@ -59,7 +61,7 @@ impl<T: PerUser> Extractor for UserScoped<T> {
             if full {
                 self.0.full_page(ctx, &page.items, state).await?;
             } else {
-                let todo: Vec<Change> = changes(&page.items)
+                let todo: Vec<Change> = changes(&page.items, self.0.triggers())
                     .into_iter()
                     .filter(|c| done.insert(format!("{}|{}", c.user_id, c.method_ids.join(","))))
                     .collect();
@@ -156,6 +158,10 @@ impl PerUser for Methods {
         USERS_PATH
     }
 
+    fn triggers(&self) -> Triggers {
+        Triggers::Methods
+    }
+
     async fn full_page(&self, ctx: &ExtractCtx, users: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {
         let users: Vec<(&str, Option<&str>)> = users
             .iter()
@@ -226,6 +232,10 @@ impl PerUser for Registrations {
 
     fn full_path(&self) -> &'static str {
         REGISTRATION_PATH
+    }
+
+    fn triggers(&self) -> Triggers {
+        Triggers::MethodsAndRoles
     }
 
     async fn full_page(&self, ctx: &ExtractCtx, rows: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {

@@ -6,8 +6,22 @@ use serde_json::{json, Map, Value};
 
 use crate::schema::{coerce, Kind};
 
+/// RFC 3339 in UTC, keeping Graph's sub-second digits when there are any.
 pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// A `$filter` lower bound: the time rounded down to the second.
+pub fn filter_floor(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A `$filter` upper bound: the time rounded up to the next whole second (an event later in the same
+/// second as the bound is then read now, and maybe again in the next overlapping window: never lost).
+pub fn filter_ceil(t: DateTime<Utc>) -> String {
+    let floor = DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t);
+    let ceil = if floor < t { floor + chrono::Duration::seconds(1) } else { floor };
+    ceil.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A Graph timestamp, or None when missing, unparseable or before 1971 (Graph's "never" and the epoch).
@@ -90,15 +104,26 @@ mod tests {
         let sync = t("2026-03-01T00:00:00Z");
         assert_eq!(parse_ts(Some(&json!("0001-01-01T00:00:00Z"))), None);
         assert_eq!(parse_ts(Some(&json!("1970-01-01T00:00:00Z"))), None);
-        let r = record("x", None, None, sync, Map::new());
-        assert_eq!(
-            (r["created_date"].as_str(), r["modified_date"].as_str()),
-            (Some("2026-03-01T00:00:00Z"), Some("2026-03-01T00:00:00Z"))
-        );
-        let r = record("x", Some(t("2024-01-10T09:12:44Z")), None, sync, Map::new());
+        let r = record("x", None, sync, Map::new());
+        assert_eq!(r["created_date"], "2026-03-01T00:00:00Z");
+        assert_eq!(r["modified_date"], "2026-03-01T00:00:00Z");
+        let r = record("x", Some(t("2024-01-10T09:12:44Z")), sync, Map::new());
+        assert_eq!(r["created_date"], "2024-01-10T09:12:44Z");
+        assert_eq!(r["modified_date"], "2026-03-01T00:00:00Z");
+        let r = record("x", Some(t("2027-01-10T09:12:44Z")), sync, Map::new());
+        assert_eq!(r["modified_date"], "2027-01-10T09:12:44Z", "never before created");
+        let r = event_record("x", Some(t("2024-01-10T09:12:44Z")), sync, Map::new());
+        assert_eq!(r["created_date"], "2024-01-10T09:12:44Z");
         assert_eq!(r["modified_date"], "2024-01-10T09:12:44Z");
-        let r = record("x", Some(t("2024-01-10T09:12:44Z")), Some(t("2023-01-01T00:00:00Z")), sync, Map::new());
-        assert_eq!(r["modified_date"], "2024-01-10T09:12:44Z");
+    }
+
+    #[test]
+    fn filter_bounds_never_cut_an_event() {
+        let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:05.250Z").unwrap().with_timezone(&Utc);
+        assert_eq!(filter_floor(t), "2026-03-01T10:00:05Z");
+        assert_eq!(filter_ceil(t), "2026-03-01T10:00:06Z");
+        let whole = DateTime::parse_from_rfc3339("2026-03-01T10:00:05Z").unwrap().with_timezone(&Utc);
+        assert_eq!(filter_ceil(whole), "2026-03-01T10:00:05Z");
     }
 
     #[test]

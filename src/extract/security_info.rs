@@ -1,9 +1,9 @@
-//! Which users' authentication methods changed: read from directory audit events ("User registered security
-//! info", "Admin deleted security info", "Delete authentication method"…) in a window since the last sync.
+//! Which users' authentication methods (or registration state) changed: read from directory audit events
+//! ("User registered security info", "Admin deleted security info", "Add user", role changes…) since the last sync.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 /// Overlap with the previous sync (audit events can arrive late).
@@ -20,11 +20,11 @@ pub struct Change {
 
 /// The audit query for changes since `since` (minus the overlap) until `until`.
 pub fn audit_url(since: DateTime<Utc>, until: DateTime<Utc>) -> String {
-    let iso = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    use super::norm::{filter_ceil, filter_floor};
     format!(
         "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%20{}%20and%20activityDateTime%20le%20{}&$top=1000",
-        iso((since - OVERLAP).min(until)),
-        iso(until)
+        filter_floor((since - OVERLAP).min(until)),
+        filter_ceil(until)
     )
 }
 
@@ -34,14 +34,38 @@ pub fn is_security_info_activity(activity: &str) -> bool {
     a.contains("security info") || a.contains("authentication method") || a.contains("strongauthentication")
 }
 
+/// A user appearing (created or restored): their methods and report row are new.
+pub fn is_user_lifecycle_activity(activity: &str) -> bool {
+    let a = activity.to_ascii_lowercase();
+    a == "add user" || a == "restore user"
+}
+
+/// Which events a per-user record type re-reads users for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Triggers {
+    /// Security info and users appearing (the methods themselves).
+    Methods,
+    /// Also role changes (the registration report's `isAdmin`).
+    MethodsAndRoles,
+}
+
+fn triggered(event: &Value, activity: &str, triggers: Triggers) -> bool {
+    if is_security_info_activity(activity) || is_user_lifecycle_activity(activity) {
+        return true;
+    }
+    let role = str_of(event, "category").is_some_and(|c| c.eq_ignore_ascii_case("RoleManagement"))
+        || activity.to_ascii_lowercase().contains(" role");
+    triggers == Triggers::MethodsAndRoles && role
+}
+
 fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// The user and method ids one event names, if it is a security-info event.
-pub fn change_of(event: &Value) -> Option<Change> {
+/// The user and method ids one event names, if it is one of the `triggers`.
+pub fn change_of(event: &Value, triggers: Triggers) -> Option<Change> {
     let activity = str_of(event, "activityDisplayName")?;
-    if !is_security_info_activity(activity) {
+    if !triggered(event, activity, triggers) {
         return None;
     }
     let targets: Vec<&Value> =
@@ -71,9 +95,9 @@ pub fn change_of(event: &Value) -> Option<Change> {
 }
 
 /// The changes named on one page of audit events, merged per user (in user id order).
-pub fn changes(events: &[Value]) -> Vec<Change> {
+pub fn changes(events: &[Value], triggers: Triggers) -> Vec<Change> {
     let mut by_user: BTreeMap<String, Change> = BTreeMap::new();
-    for c in events.iter().filter_map(change_of) {
+    for c in events.iter().filter_map(|e| change_of(e, triggers)) {
         let entry = by_user
             .entry(c.user_id.clone())
             .or_insert_with(|| Change { user_id: c.user_id.clone(), ..Default::default() });
@@ -104,8 +128,10 @@ mod tests {
                    "additionalDetails": [{"key": "MethodId", "value": "m7"}]}),
             json!({"activityDisplayName": "Add member to group", "targetResources": [{"id": "u3", "type": "User"}]}),
             json!({"activityDisplayName": "Admin registered security info", "targetResources": []}),
+            json!({"activityDisplayName": "Add eligible member to role in PIM completed (permanent)", "category": "RoleManagement",
+                   "targetResources": [{"id": "r1", "type": "Role"}, {"id": "u4", "type": "User"}]}),
         ];
-        let c = changes(&events);
+        let c = changes(&events, Triggers::Methods);
         assert_eq!(c.len(), 2);
         assert_eq!(
             c[0],
@@ -117,5 +143,10 @@ mod tests {
         );
         assert_eq!(c[1].method_ids, ["m7"]);
         assert!(is_security_info_activity("Delete authentication method"));
+        let with_roles = changes(&events, Triggers::MethodsAndRoles);
+        assert_eq!(with_roles.len(), 3);
+        assert_eq!(with_roles[2].user_id, "u4");
+        let added = json!({"activityDisplayName": "Add user", "targetResources": [{"id": "u5", "type": "User"}]});
+        assert_eq!(changes(&[added], Triggers::Methods)[0].user_id, "u5");
     }
 }

@@ -4,9 +4,10 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::fullread::{NormalizeOne, PageWalk, Step};
+use super::norm::{filter_ceil, filter_floor};
 use super::{logs, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
@@ -28,10 +29,6 @@ pub struct WindowExtractor {
     pub normalize: NormalizeOne,
 }
 
-fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 impl WindowExtractor {
     /// The window of this sync: from the watermark minus the overlap (or the default retention) to the
     /// sync start.
@@ -42,7 +39,8 @@ impl WindowExtractor {
 
     pub fn first_url(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
         let p = self.time_property;
-        format!("{}?$filter={p}%20ge%20{}%20and%20{p}%20le%20{}&$top={}", self.path, iso(from), iso(to), self.top)
+        let (from, to) = (filter_floor(from), filter_ceil(to));
+        format!("{}?$filter={p}%20ge%20{from}%20and%20{p}%20le%20{to}&$top={}", self.path, self.top)
     }
 }
 

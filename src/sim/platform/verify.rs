@@ -524,7 +524,7 @@ fn pol_log(
             continue;
         };
         field_eq(&tag, rec, field.0, &pol_at(e, field.1), mm);
-        let want = e.get(time).and_then(|t| pol_second(t));
+        let want = e.get(time).and_then(pol_second);
         if pol_second(&rec.created_date) != want || pol_second(&rec.modified_date) != want {
             mm.push(format!(
                 "{tag}: dated {} / {}, expected the event time {}",

@@ -104,7 +104,11 @@ pub fn recommended(any_of: &[&str]) -> String {
 
 fn permission_reason(any_of: &[&str], purpose: &str) -> String {
     let others: Vec<&str> = any_of.iter().copied().filter(|p| *p != recommended(any_of)).collect();
-    let alternatives = if others.is_empty() { String::new() } else { format!(" (or one of {})", others.join(", ")) };
+    let alternatives = match others.len() {
+        0 => String::new(),
+        1 => format!(" (or {})", others[0]),
+        _ => format!(" (or one of {})", others.join(", ")),
+    };
     format!(
         "Permission denied: grant the Microsoft Graph application permission {}{alternatives}{purpose} and admin consent",
         recommended(any_of)
@@ -184,6 +188,12 @@ fn incremental_needs(record_type: &str) -> Option<(&'static [&'static str], &'st
         "authentication_methods" => Some((AUDIT_READ, " (incremental syncs find changed users in the audit log)")),
         _ => None,
     }
+}
+
+/// A note for a permitted record type whose incremental syncs need a permission the app lacks.
+pub fn incremental_note(record_type: &str, roles: Option<&[String]>) -> Option<String> {
+    let (extra, purpose) = incremental_needs(record_type)?;
+    (!has_any(roles, extra)).then(|| permission_reason(extra, purpose))
 }
 
 /// How long the tenant keeps audit and sign-in logs.
@@ -377,7 +387,7 @@ mod tests {
         assert_eq!(recommended(&["Policy.Read.AuthenticationMethod", "Policy.Read.All"]), "Policy.Read.All");
         let reason =
             permission_reason(&["RoleEligibilitySchedule.Read.Directory", "RoleManagement.Read.Directory"], "");
-        assert!(reason.starts_with("Permission denied: grant the Microsoft Graph application permission RoleEligibilitySchedule.Read.Directory (or one of RoleManagement.Read.Directory)"), "{reason}");
+        assert!(reason.starts_with("Permission denied: grant the Microsoft Graph application permission RoleEligibilitySchedule.Read.Directory (or RoleManagement.Read.Directory)"), "{reason}");
         assert_eq!(skip_kind(&reason), Some(SkipKind::Permission));
         assert_eq!(skip_kind(&licence_reason(Licence::P2, Some(Licence::Free))), Some(SkipKind::Licence));
         assert!(licence_reason(Licence::P2, None).contains("Premium P2"));

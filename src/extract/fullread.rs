@@ -12,6 +12,9 @@ use crate::graph::GraphError;
 
 /// Restarts of one read within a sync before the failure is reported.
 const MAX_RESTARTS: u32 = 3;
+/// How long past the soft deadline the first page of a run may still wait (e.g. for a reports-bucket
+/// token); the hard timeout is always at least 2 s after the soft one, so flush and state still fit.
+pub const FIRST_PAGE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What fetching the next page gave.
 pub enum Step {
@@ -36,8 +39,9 @@ impl PageWalk {
         }
     }
 
-    /// The next page. The first page of a run is always fetched (every invocation makes progress); later
-    /// ones stop at the deadline.
+    /// The next page. The first page of a run is fetched even after the deadline (so that every invocation
+    /// makes progress) unless it cannot start within a short grace (a throttled bucket); later pages stop at
+    /// the deadline.
     pub async fn fetch(&mut self, ctx: &ExtractCtx) -> Result<Step, GraphError> {
         if !self.first && ctx.should_pause() {
             return Ok(Step::Paused);
@@ -46,6 +50,7 @@ impl PageWalk {
             tokio::select! {
                 page = ctx.graph.get_page(&self.url, self.is_link) => page,
                 _ = ctx.stop.cancelled() => return Ok(Step::Paused),
+                _ = tokio::time::sleep_until(ctx.deadline + FIRST_PAGE_GRACE) => return Ok(Step::Paused),
             }
         } else {
             tokio::select! {

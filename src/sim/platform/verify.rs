@@ -285,9 +285,10 @@ fn pol_first_read(store: &RecordStore, item_type: &str) -> Option<DateTime<Fixed
     store.records.get(item_type).into_iter().flatten().filter_map(|(_, r)| parse_time(&r.modified_date)).min()
 }
 
+/// Whether a user was created after `t` (to the second: Graph's `createdDateTime` has no fraction).
 fn pol_created_after(user: Option<&&Value>, t: Option<DateTime<FixedOffset>>) -> bool {
     match (user.and_then(|u| u.get("createdDateTime")).and_then(parse_time), t) {
-        (Some(c), Some(t)) => c > t,
+        (Some(c), Some(t)) => c.timestamp() >= t.timestamp(),
         _ => false,
     }
 }

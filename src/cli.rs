@@ -36,6 +36,8 @@ pub enum Command {
     Sim(SimCommand),
     /// End-to-end benchmark against the simulators; prints one JSON object.
     Bench(crate::bench::BenchArgs),
+    /// Randomized fault schedules against both simulators; prints one JSON object.
+    Soak(crate::soak::SoakArgs),
     /// Exit 0 when a health URL answers 200 (for container health checks).
     Healthcheck {
         #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
@@ -165,6 +167,17 @@ async fn bench(args: crate::bench::BenchArgs) -> Result<(), String> {
     }
 }
 
+async fn soak(args: crate::soak::SoakArgs) -> Result<(), String> {
+    let result = crate::soak::run(args).await.map_err(|e| format!("{e:#}"))?;
+    println!("{result}");
+    let lost = result["records_lost"].as_u64().unwrap_or(0);
+    let failures = result["failures"].as_array().map_or(0, Vec::len);
+    match (lost, failures) {
+        (0, 0) => Ok(()),
+        _ => Err(format!("{lost} records lost, {failures} failed runs")),
+    }
+}
+
 /// Runs a parsed command line; the process exit code says whether it succeeded.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
@@ -174,6 +187,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => crate::check::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Bench(args) => bench(args).await,
+        Command::Soak(args) => soak(args).await,
         Command::Healthcheck { url } => crate::healthcheck::run(&url).await,
         Command::Sim(SimCommand::Graph(args)) => {
             crate::sim::graph::run_standalone(args).await.map_err(|e| format!("{e:#}"))

@@ -18,3 +18,4 @@ pub mod report;
 pub mod schema;
 pub mod serve;
 pub mod sim;
+pub mod soak;

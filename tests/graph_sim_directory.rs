@@ -199,8 +199,11 @@ async fn delta_faults_apply_to_directory_types() {
     let r = client.get(&round.delta_link).bearer_auth(&tok).send().await.unwrap();
     assert_eq!(r.status(), 410);
     assert_eq!(r.headers()["location"], format!("{g}/v1.0/devices/delta?$deltatoken=").as_str());
+    let location = r.headers()["location"].to_str().unwrap().to_string();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "resyncRequired");
+    let restart = delta_pages(&client, &tok, &location).await;
+    assert_eq!(restart.entries().len(), round.entries().len(), "the Location starts a full round");
 
     // Replays and an empty first page still converge.
     sim.set_faults(Faults { replay_changes: 5, empty_first_page: true, ..Faults::default() });

@@ -145,6 +145,9 @@ async fn members_owners_and_assignments_match_truth() {
     let (status, _, v) = get(&client, &tok, &url).await;
     assert_eq!(status, 200);
     assert_eq!(ids(v["value"].as_array().unwrap()), role_members[ga["id"].as_str().unwrap()].keys().cloned().collect());
+    let url = format!("{g}/v1.0/directoryRoles/roleTemplateId=62e90394-69f5-4237-9190-012177145e10/members");
+    let (status, _, v2) = get(&client, &tok, &url).await;
+    assert_eq!((status, &v2["value"]), (200, &v["value"]));
 
     // Device owners.
     let mut owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

@@ -26,25 +26,57 @@ pub struct DeltaExtractor {
     pub normalize: Normalize,
 }
 
-impl DeltaExtractor {
-    /// Where this run starts: the saved `nextLink`, else a fresh-enough `deltaLink`, else a new round.
-    fn start(&self, state: &mut TypeState) -> (String, bool) {
-        if let Some(next) = &state.next_link {
-            return (next.clone(), true);
-        }
-        let fresh = state.delta_at.is_some_and(|at| Utc::now() - at < DELTA_MAX_AGE);
-        match (&state.delta_link, fresh) {
-            (Some(link), true) => (link.clone(), true),
-            (Some(_), false) => {
-                tracing::info!(
-                    record_type = self.record_type,
-                    "stored delta link is older than 6.5 days; starting a full round"
-                );
-                state.delta_link = None;
-                (self.initial_path.clone(), false)
-            }
-            (None, _) => (self.initial_path.clone(), false),
-        }
+/// What a normalizer may need to know about the round a page belongs to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Round {
+    /// The round continues from an earlier sync (a stored delta link) or re-reads after a restart in this
+    /// sync: DevRev may already hold records, so what is absent from an entry can mean a removal.
+    pub incremental: bool,
+}
+
+/// Turns one page of entries into records. Families that enrich a page with further (batched) reads or
+/// need a lookup table for the invocation implement this; `PerEntry` adapts a `Normalize`.
+#[async_trait::async_trait]
+pub trait PageNormalizer: Send + Sync {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        round: Round,
+        items: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError>;
+}
+
+/// Each entry on its own, with no further reads.
+pub struct PerEntry(pub Normalize);
+
+#[async_trait::async_trait]
+impl PageNormalizer for PerEntry {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        _: Round,
+        items: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+        Ok(items.iter().flat_map(|item| (self.0)(item, ctx)).collect())
+    }
+}
+
+/// A delta round whose pages are normalized as a whole (`DeltaExtractor` with a `PageNormalizer`).
+pub struct DeltaPages {
+    pub record_type: &'static str,
+    /// The first request of a round.
+    pub initial_path: String,
+    pub pages: Box<dyn PageNormalizer>,
+}
+
+#[async_trait::async_trait]
+impl Extractor for DeltaPages {
+    fn record_type(&self) -> &'static str {
+        self.record_type
+    }
+
+    async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
+        run_round(self.record_type, &self.initial_path, self.pages.as_ref(), ctx, state).await
     }
 }
 
@@ -55,65 +87,110 @@ impl Extractor for DeltaExtractor {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
-        let (mut url, mut is_link) = self.start(state);
-        // The first page of a run is always fetched, so every invocation makes progress however little
-        // time is left; later pages stop at the deadline.
-        let mut first = true;
-        loop {
-            if !first && ctx.should_pause() {
-                return Ok(Stop::Paused);
+        run_round(self.record_type, &self.initial_path, &PerEntry(self.normalize), ctx, state).await
+    }
+}
+
+/// Where this run starts: the saved `nextLink`, else a fresh-enough `deltaLink`, else a new round.
+fn start(record_type: &'static str, initial_path: &str, state: &mut TypeState) -> (String, bool) {
+    if let Some(next) = &state.next_link {
+        return (next.clone(), true);
+    }
+    let fresh = state.delta_at.is_some_and(|at| Utc::now() - at < DELTA_MAX_AGE);
+    match (&state.delta_link, fresh) {
+        (Some(link), true) => (link.clone(), true),
+        (Some(_), false) => {
+            tracing::info!(record_type, "stored delta link is older than 6.5 days; starting a full round");
+            state.delta_link = None;
+            // A re-read within an incremental sync: counted as a restart, so normalizers know.
+            state.restarts += 1;
+            (initial_path.to_string(), false)
+        }
+        (None, _) => (initial_path.to_string(), false),
+    }
+}
+
+/// Runs the round from the cursor in `state` until it finishes or must pause.
+async fn run_round(
+    record_type: &'static str,
+    initial_path: &str,
+    pages: &dyn PageNormalizer,
+    ctx: &ExtractCtx,
+    state: &mut TypeState,
+) -> Result<Stop, ExtractError> {
+    let (mut url, mut is_link) = start(record_type, initial_path, state);
+    // The first page of a run, and the work on it, always complete, so every invocation makes progress
+    // however little time is left; later pages stop at the deadline (the cursor still points at the
+    // page under way, so it is read again next time).
+    let mut first = true;
+    let mut first_page_work = true;
+    loop {
+        if !first && ctx.should_pause() {
+            return Ok(Stop::Paused);
+        }
+        let page = if first {
+            first = false;
+            tokio::select! {
+                page = ctx.graph.get_page(&url, is_link) => page,
+                _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
             }
-            let page = if first {
-                first = false;
-                tokio::select! {
-                    page = ctx.graph.get_page(&url, is_link) => page,
-                    _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
-                }
-            } else {
-                tokio::select! {
-                    page = ctx.graph.get_page(&url, is_link) => page,
-                    _ = ctx.paused() => return Ok(Stop::Paused),
-                }
-            };
-            let page = match page {
-                Ok(page) => page,
-                Err(GraphError::DeltaExpired(why)) if state.restarts < MAX_RESTARTS => {
-                    tracing::warn!(record_type = self.record_type, reason = %why, "delta round refused; restarting it from scratch");
-                    state.restarts += 1;
-                    state.next_link = None;
-                    state.delta_link = None;
-                    state.delta_at = None;
-                    url = self.initial_path.clone();
-                    is_link = false;
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            for item in &page.items {
-                for (item_type, record) in (self.normalize)(item, ctx) {
-                    ctx.sink.push(item_type, record).await?;
-                    state.items += 1;
-                }
+        } else {
+            tokio::select! {
+                page = ctx.graph.get_page(&url, is_link) => page,
+                _ = ctx.paused() => return Ok(Stop::Paused),
             }
-            match (page.next_link, page.delta_link) {
-                (Some(next), _) => {
-                    state.next_link = Some(next.clone());
-                    url = next;
-                    is_link = true;
-                }
-                (None, Some(delta)) => {
-                    state.next_link = None;
-                    state.delta_link = Some(delta);
-                    state.delta_at = Some(Utc::now());
-                    return Ok(Stop::Finished);
-                }
-                (None, None) => {
-                    return Err(GraphError::Malformed(format!(
-                        "a {} delta page has neither nextLink nor deltaLink",
-                        self.record_type
-                    ))
-                    .into());
-                }
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(GraphError::DeltaExpired(why)) if state.restarts < MAX_RESTARTS => {
+                tracing::warn!(record_type, reason = %why, "delta round refused; restarting it from scratch");
+                state.restarts += 1;
+                state.next_link = None;
+                state.delta_link = None;
+                state.delta_at = None;
+                url = initial_path.to_string();
+                is_link = false;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let round = Round { incremental: state.delta_link.is_some() || state.restarts > 0 };
+        let records = if first_page_work {
+            first_page_work = false;
+            tokio::select! {
+                r = pages.page(ctx, round, &page.items) => r?,
+                _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
+            }
+        } else {
+            tokio::select! {
+                r = pages.page(ctx, round, &page.items) => r?,
+                _ = ctx.paused() => return Ok(Stop::Paused),
+            }
+        };
+        for (item_type, record) in records {
+            // `items` counts this record type's own records (a groups round's memberships are not groups).
+            if item_type == record_type {
+                state.items += 1;
+            }
+            ctx.sink.push(item_type, record).await?;
+        }
+        match (page.next_link, page.delta_link) {
+            (Some(next), _) => {
+                state.next_link = Some(next.clone());
+                url = next;
+                is_link = true;
+            }
+            (None, Some(delta)) => {
+                state.next_link = None;
+                state.delta_link = Some(delta);
+                state.delta_at = Some(Utc::now());
+                return Ok(Stop::Finished);
+            }
+            (None, None) => {
+                return Err(GraphError::Malformed(format!(
+                    "a {record_type} delta page has neither nextLink nor deltaLink"
+                ))
+                .into());
             }
         }
     }

@@ -3,6 +3,17 @@
 
 mod delta;
 pub mod users;
+// Directory record types (ex-directory).
+pub mod apps;
+pub mod assignments;
+pub mod contacts;
+pub mod devices;
+mod fanout;
+pub mod groups;
+pub mod licences;
+pub mod list;
+pub mod record;
+pub mod roles;
 // Policies, reports, logs, custom fields (one block).
 pub mod authmethods;
 pub mod custom_fields;
@@ -25,7 +36,8 @@ use crate::airsync::state::TypeState;
 use crate::graph::{GraphClient, GraphError};
 use crate::schema::CustomField;
 
-pub use delta::DeltaExtractor;
+pub use delta::{DeltaExtractor, DeltaPages, PageNormalizer, PerEntry, Round};
+pub use list::ListExtractor;
 
 /// What an extractor needs from the invocation.
 pub struct ExtractCtx {
@@ -84,6 +96,15 @@ pub trait Extractor: Send + Sync {
 pub fn all() -> Vec<Box<dyn Extractor>> {
     vec![
         Box::new(users::extractor()),
+        // Directory record types (ex-directory).
+        Box::new(groups::extractor()),
+        Box::new(roles::extractor()),
+        Box::new(roles::rbac_extractor()),
+        Box::new(apps::applications()),
+        Box::new(apps::service_principals()),
+        Box::new(assignments::extractor()),
+        Box::new(devices::extractor()),
+        Box::new(contacts::extractor()),
         // Policies, reports, logs (one block).
         Box::new(authmethods::authentication_methods()),
         Box::new(authmethods::user_registration_details()),

@@ -1,11 +1,12 @@
 //! Users from `/users/delta`: members and guests, with `@removed` entries sent as deletions
-//! (`changed` = soft-deleted, `deleted` = hard-deleted), and their custom fields (on-premises extension
-//! attributes, discovered directory extensions) selected and sent as `ext_…` keys.
+//! (`changed` = soft-deleted, `deleted` = hard-deleted), their licence assignments (`licences`), and their
+//! custom fields (on-premises extension attributes, discovered directory extensions) sent as `ext_…` keys.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
-use super::{DeltaExtractor, ExtractCtx, ExtractError, Extractor, Stop};
+use super::licences::WithLicences;
+use super::{DeltaPages, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::schema::custom_fields::{select_properties, value_of};
 use crate::schema::{self, CustomField, RecordType};
@@ -40,8 +41,11 @@ impl Extractor for UsersExtractor {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
-        let delta =
-            DeltaExtractor { record_type: "users", initial_path: self.initial_path(&ctx.custom_fields), normalize };
+        let delta = DeltaPages {
+            record_type: "users",
+            initial_path: self.initial_path(&ctx.custom_fields),
+            pages: Box::new(WithLicences::new(normalize)),
+        };
         delta.run(ctx, state).await
     }
 }

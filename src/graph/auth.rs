@@ -13,15 +13,15 @@ use super::error::{classify_token_error, AuthFailure, GraphError};
 
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
-/// Builds a fresh credential.
-type Rebuild = Arc<dyn Fn() -> Result<Arc<dyn TokenCredential>, GraphError> + Send + Sync>;
-
 /// Produces bearer tokens for Graph.
+/// Builds a credential afresh.
+type Rebuild = dyn Fn() -> Result<Arc<dyn TokenCredential>, GraphError> + Send + Sync;
+
 #[derive(Clone)]
 pub struct TokenSource {
     credential: Arc<std::sync::RwLock<Arc<dyn TokenCredential>>>,
     /// Builds a fresh credential (with an empty token cache) when Graph refuses a cached token.
-    rebuild: Option<Rebuild>,
+    rebuild: Option<Arc<Rebuild>>,
     secret: String,
 }
 

@@ -5,6 +5,13 @@
 mod mapping;
 mod metadata;
 mod users;
+// Directory record types (ex-directory).
+mod apps;
+mod contacts;
+mod devices;
+mod groups;
+mod licences;
+mod roles;
 // Policies, reports, logs and custom fields (one block).
 mod audit_logs;
 mod auth_methods;
@@ -21,6 +28,16 @@ use serde_json::{Map, Value};
 pub use mapping::initial_domain_mapping;
 pub use metadata::external_domain_metadata;
 pub use users::USERS;
+// Directory record types (ex-directory).
+pub use apps::{
+    APPLICATIONS, APPLICATION_PORTAL_URL, APP_ROLES, APP_ROLE_ASSIGNMENTS, SERVICE_PRINCIPALS,
+    SERVICE_PRINCIPALS_EXTRA_SELECT,
+};
+pub use contacts::{ORG_CONTACTS, ORG_CONTACTS_EXTRA_SELECT};
+pub use devices::DEVICES;
+pub use groups::{GROUPS, GROUPS_EXTRA_SELECT, GROUP_MEMBERS};
+pub use licences::LICENSE_ASSIGNMENTS;
+pub use roles::{DIRECTORY_ROLES, ROLE_MEMBERS};
 // Policies, reports, logs (one block).
 pub use audit_logs::DIRECTORY_AUDIT_LOGS;
 pub use auth_methods::{AUTHENTICATION_METHODS, METHOD_TYPES};
@@ -125,6 +142,18 @@ pub const ITEM_URL_FIELD: &str = "item_url_field";
 /// Every record type the connector extracts, in extraction order.
 static RECORD_TYPES: &[&RecordType] = &[
     &USERS,
+    // Directory record types (ex-directory).
+    &GROUPS,
+    &GROUP_MEMBERS,
+    &DIRECTORY_ROLES,
+    &ROLE_MEMBERS,
+    &APPLICATIONS,
+    &SERVICE_PRINCIPALS,
+    &APP_ROLES,
+    &APP_ROLE_ASSIGNMENTS,
+    &DEVICES,
+    &ORG_CONTACTS,
+    &LICENSE_ASSIGNMENTS,
     // Policies, reports, logs (one block).
     &AUTHENTICATION_METHODS,
     &USER_REGISTRATION_DETAILS,

@@ -27,6 +27,8 @@ pub struct HarnessOptions {
     pub licence: Licence,
     /// The application permissions of the connection's app; None: every permission (the simulator's app).
     pub roles: Option<Vec<String>>,
+    /// How long the driver waits for one answer before giving up on an invocation.
+    pub answer_timeout: Duration,
 }
 
 impl Default for HarnessOptions {
@@ -41,6 +43,7 @@ impl Default for HarnessOptions {
             latency_ms: 0,
             licence: Licence::default(),
             roles: None,
+            answer_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -101,12 +104,22 @@ impl Harness {
             org_name: "Simulated tenant".into(),
             key: format!("{}|{}", info.client_id, info.client_secret),
         };
-        let driver = Self::driver_for(&platform, &worker, connection, opts.old_spelling);
+        let driver = Self::driver_with(&platform, &worker, connection, opts.old_spelling, opts.answer_timeout);
         Ok(Harness { history, graph, platform, worker, driver, info })
     }
 
     /// A driver for this platform and any worker (e.g. one with other credentials).
     pub fn driver_for(platform: &PlatformSim, worker: &Worker, connection: Connection, old_spelling: bool) -> Driver {
+        Self::driver_with(platform, worker, connection, old_spelling, Duration::from_secs(300))
+    }
+
+    fn driver_with(
+        platform: &PlatformSim,
+        worker: &Worker,
+        connection: Connection,
+        old_spelling: bool,
+        answer_timeout: Duration,
+    ) -> Driver {
         let w = worker.clone();
         let handle = FnWorker::new(move |event| {
             let w = w.clone();
@@ -116,7 +129,7 @@ impl Harness {
         });
         let options = DriverOptions {
             spelling: if old_spelling { Spelling::Old } else { Spelling::New },
-            answer_timeout: Duration::from_secs(300),
+            answer_timeout,
             delay_scale: 0.01,
             max_invocations: 500,
         };

@@ -16,6 +16,7 @@ mod token;
 mod tokens;
 mod users;
 
+pub use directory::DirectoryArgs;
 pub use model::{DEFAULT_PROPERTIES, USER_PROPERTIES};
 pub use policies::{FaultKind, FaultProfile, Licence, PolicyKnobs};
 pub use state::Faults;
@@ -339,6 +340,8 @@ pub struct GraphSimArgs {
     pub page_min: usize,
     #[arg(long, default_value_t = 250)]
     pub page_max: usize,
+    #[command(flatten)]
+    pub directory: DirectoryArgs,
 }
 
 impl GraphSimArgs {
@@ -356,7 +359,7 @@ impl GraphSimArgs {
             throttling: self.throttling,
             licence: self.licence,
             faults,
-            ..GraphSimOptions::default()
+            ..self.directory.options()
         })
     }
 }
@@ -393,6 +396,8 @@ mod tests {
             .to_options()
             .unwrap();
         assert_eq!((o.users, o.throttling, o.latency_ms), (7, true, 5));
+        let o = Cli::parse_from(["x", "--groups", "3", "--service-principals", "9"]).sim.to_options().unwrap();
+        assert_eq!((o.groups, o.service_principals, o.devices), (Some(3), Some(9), None));
         assert!(Cli::parse_from(["x", "--faults", "chaos"]).sim.to_options().is_err());
         assert!(std::mem::size_of::<model::UserRec>() <= 104);
     }

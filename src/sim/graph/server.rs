@@ -113,15 +113,32 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
             return r;
         }
         let (auth, rest) = (authorization.as_deref(), &segs[1..]);
-        let resp = match super::policies::route(&sh, &mut ctx, &method, ver, rest, &q, auth, &body).await {
-            Some(r) => r,
-            None => graph(&sh, &mut ctx, &method, ver, rest, &q, auth, eventual).await,
-        };
+        let resp = dispatch(&sh, &mut ctx, &method, ver, rest, &q, auth, &body, eventual).await;
         return fault.apply(resp);
     }
     let resp = graph_error(&ctx, StatusCode::NOT_FOUND, "UnknownError", &format!("No route for {method} {path}"));
     record(&sh, "other", 404, 0, 0);
     resp
+}
+
+/// Every Graph route: the policy and report endpoints, then users and the directory. Both the top-level
+/// request path and `$batch` sub-requests come through here, so every route works inside a batch.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn dispatch(
+    sh: &Shared,
+    ctx: &mut Ctx,
+    method: &Method,
+    ver: &str,
+    rest: &[&str],
+    q: &Query,
+    auth: Option<&str>,
+    body: &[u8],
+    eventual: bool,
+) -> Resp {
+    match super::policies::route(sh, ctx, method, ver, rest, q, auth, body).await {
+        Some(r) => r,
+        None => graph(sh, ctx, method, ver, rest, q, auth, eventual).await,
+    }
 }
 
 enum Route<'a> {

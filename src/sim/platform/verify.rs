@@ -1,7 +1,7 @@
 //! The verifier: compares the emulated DevRev view (the record store) with the simulated tenant's ground truth,
 //! through a table of per-record-type checks keyed by truth keys (one function per type).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -54,6 +54,18 @@ pub type TypeCheck = fn(&RecordStore, &Value, &mut Mismatches) -> TypeCounts;
 /// Truth key → (store item type, check). Add a row per record type.
 pub const CHECKS: &[(&str, &str, TypeCheck)] = &[
     ("users", "users", check_users),
+    // Directory record types (ex-directory).
+    ("groups", "groups", check_groups),
+    ("groupMembers", "group_members", check_group_members),
+    ("directoryRoles", "directory_roles", check_directory_roles),
+    ("directoryRoleMembers", "role_members", check_role_members),
+    ("applications", "applications", check_applications),
+    ("servicePrincipals", "service_principals", check_service_principals),
+    ("servicePrincipals", "app_roles", check_app_roles),
+    ("appRoleAssignments", "app_role_assignments", check_app_role_assignments),
+    ("devices", "devices", check_devices),
+    ("contacts", "org_contacts", check_org_contacts),
+    ("users", "license_assignments", check_license_assignments),
     // Policies, reports, logs, custom fields (ex-policies).
     ("authenticationMethods", "authentication_methods", check_authentication_methods),
     ("userRegistrationDetails", "user_registration_details", check_user_registration_details),
@@ -215,6 +227,396 @@ pub fn check_users(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> T
     check_gone(store, truth, "users", "users", &live, mm);
     counts_for(store, "users", live.len())
 }
+
+// ---- Directory record types (ex-directory): groups, memberships, roles, apps, devices, contacts, licences.
+
+/// Contract fields a record must carry: data key → expected value.
+type Fields = Vec<(&'static str, Value)>;
+/// Expected snapshot records: id → (fields, truth creation time).
+type Snapshot = HashMap<String, (Fields, Option<Value>)>;
+
+fn truth_list<'a>(truth: &'a Value, key: &str) -> Vec<&'a Value> {
+    truth.get(key).and_then(Value::as_array).map(|l| l.iter().collect()).unwrap_or_default()
+}
+
+fn id_map<'a>(list: &[&'a Value]) -> HashMap<&'a str, &'a Value> {
+    list.iter().filter_map(|o| o.get("id").and_then(Value::as_str).map(|id| (id, *o))).collect()
+}
+
+fn text(v: &Value, key: &str) -> Value {
+    v.get(key).filter(|x| x.is_string()).cloned().unwrap_or(Value::Null)
+}
+
+/// A truth timestamp cut to whole seconds, as the worker sends dates.
+fn to_second(v: Option<&Value>) -> Option<Value> {
+    let t = v.and_then(parse_time)?;
+    Some(Value::String(t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string()))
+}
+
+/// Live objects of a delta type: present, not deleted, the contract fields equal (Graph property → data
+/// field), honest dates; every other record of the type soft-deleted with the truth's reason.
+fn check_objects(
+    store: &RecordStore,
+    truth: &Value,
+    (item_type, truth_key, deleted_key): (&str, &str, &str),
+    fields: &[(&str, &str)],
+    extra: &dyn Fn(&str, &StoredRecord, &Value, &mut Mismatches),
+    mm: &mut Mismatches,
+) -> TypeCounts {
+    let list = truth_list(truth, truth_key);
+    let live = id_map(&list);
+    for (id, obj) in &live {
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        if is_deleted(rec) {
+            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
+        }
+        for (field, prop) in fields {
+            field_eq(&tag, rec, field, obj.get(*prop).unwrap_or(&Value::Null), mm);
+        }
+        extra(&tag, rec, obj, mm);
+        check_dates(&tag, rec, to_second(obj.get("createdDateTime")).as_ref(), mm);
+    }
+    check_gone(store, truth, item_type, deleted_key, &live, mm);
+    counts_for(store, item_type, live.len())
+}
+
+/// Relation records (`<parent>_<child>` ids): exactly the expected ones present and live, with equal
+/// fields. A record outside the set is accepted only when its parent (`parent_field` → `parent_type`)
+/// has left the tenant and is marked deleted in the store: Graph reports a removed parent, not its links.
+fn check_relations(
+    store: &RecordStore,
+    item_type: &str,
+    expected: &HashMap<String, Fields>,
+    (parent_field, parent_type, live_parents): (&str, &str, &HashSet<&str>),
+    skip: &dyn Fn(&str) -> bool,
+    mm: &mut Mismatches,
+) {
+    for (id, fields) in expected {
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        if is_deleted(rec) {
+            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
+        }
+        for (field, want) in fields {
+            field_eq(&tag, rec, field, want, mm);
+        }
+        check_dates(&tag, rec, None, mm);
+    }
+    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+        if expected.contains_key(id) || skip(id) {
+            continue;
+        }
+        let parent = rec.data.get(parent_field).and_then(Value::as_str).unwrap_or_default();
+        let parent_gone = !live_parents.contains(parent) && store.get(parent_type, parent).is_some_and(is_deleted);
+        if !parent_gone {
+            mm.push(format!("{item_type}/{id}: not in the tenant but still in the store"));
+        }
+    }
+}
+
+/// The newest `modified_date` of the records `pick` selects: the time of the latest snapshot.
+fn latest_snapshot(store: &RecordStore, item_type: &str, pick: &dyn Fn(&str) -> bool) -> Option<DateTime<FixedOffset>> {
+    store
+        .records
+        .get(item_type)
+        .into_iter()
+        .flatten()
+        .filter(|(id, _)| pick(id))
+        .filter_map(|(_, r)| parse_time(&r.modified_date))
+        .max()
+}
+
+/// Snapshot records (`pick`): the expected ones present with equal fields; the others must be older than
+/// the latest snapshot (absent from it, which DevRev reads as deleted for an `is_snapshot` type).
+fn check_snapshot(
+    store: &RecordStore,
+    item_type: &str,
+    expected: &Snapshot,
+    pick: &dyn Fn(&str) -> bool,
+    mm: &mut Mismatches,
+) {
+    for (id, (fields, created)) in expected {
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        for (field, want) in fields {
+            field_eq(&tag, rec, field, want, mm);
+        }
+        check_dates(&tag, rec, created.as_ref(), mm);
+    }
+    let latest = latest_snapshot(store, item_type, pick);
+    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+        if !pick(id) || expected.contains_key(id) {
+            continue;
+        }
+        if parse_time(&rec.modified_date) >= latest {
+            mm.push(format!("{item_type}/{id}: in the latest snapshot but not in the tenant"));
+        }
+    }
+}
+
+fn relation_counts(store: &RecordStore, item_type: &str, expected: usize, pick: &dyn Fn(&str) -> bool) -> TypeCounts {
+    let recs: Vec<&StoredRecord> =
+        store.records.get(item_type).into_iter().flatten().filter(|(id, _)| pick(id)).map(|(_, r)| r).collect();
+    let deleted = recs.iter().filter(|r| is_deleted(r)).count();
+    TypeCounts { expected, present: recs.len() - deleted, deleted }
+}
+
+fn live_ids<'a>(truth: &'a Value, key: &str) -> HashSet<&'a str> {
+    truth_list(truth, key).iter().filter_map(|o| o.get("id").and_then(Value::as_str)).collect()
+}
+
+fn no_extra(_: &str, _: &StoredRecord, _: &Value, _: &mut Mismatches) {}
+
+/// groups: the contract fields (`display_name`, `mail`, `security_enabled`, `mail_enabled`, `group_types`).
+pub fn check_groups(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let fields = [
+        ("display_name", "displayName"),
+        ("mail", "mail"),
+        ("security_enabled", "securityEnabled"),
+        ("mail_enabled", "mailEnabled"),
+        ("group_types", "groupTypes"),
+    ];
+    check_objects(store, truth, ("groups", "groups", "groups"), &fields, &no_extra, mm)
+}
+
+/// group_members: exactly the live memberships `<groupId>_<memberId>` (removed ones absent).
+pub fn check_group_members(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let mut expected = HashMap::new();
+    for m in truth_list(truth, "groupMembers") {
+        let (g, member) = (text(m, "groupId"), text(m, "memberId"));
+        let id = format!("{}_{}", g.as_str().unwrap_or_default(), member.as_str().unwrap_or_default());
+        expected.insert(id, vec![("group_id", g), ("member_id", member), ("member_type", text(m, "memberType"))]);
+    }
+    let groups = live_ids(truth, "groups");
+    check_relations(store, "group_members", &expected, ("group_id", "groups", &groups), &|_| false, mm);
+    relation_counts(store, "group_members", expected.len(), &|_| true)
+}
+
+/// directory_roles: `display_name`, `role_template_id`.
+pub fn check_directory_roles(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let fields = [("display_name", "displayName"), ("role_template_id", "roleTemplateId")];
+    check_objects(store, truth, ("directory_roles", "directoryRoles", "directoryRoles"), &fields, &no_extra, mm)
+}
+
+fn is_rbac(id: &str) -> bool {
+    id.starts_with("rbac_")
+}
+
+/// role_members: the activated roles' memberships `<roleId>_<memberId>` exactly, and the unified RBAC
+/// assignments `rbac_<id>` as of the latest snapshot.
+pub fn check_role_members(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let mut members = HashMap::new();
+    for m in truth_list(truth, "directoryRoleMembers") {
+        let (r, member) = (text(m, "roleId"), text(m, "memberId"));
+        let id = format!("{}_{}", r.as_str().unwrap_or_default(), member.as_str().unwrap_or_default());
+        members.insert(id, vec![("role_id", r), ("member_id", member), ("member_type", text(m, "memberType"))]);
+    }
+    let roles = live_ids(truth, "directoryRoles");
+    check_relations(store, "role_members", &members, ("role_id", "directory_roles", &roles), &is_rbac, mm);
+    let mut rbac = HashMap::new();
+    for a in truth_list(truth, "roleAssignments") {
+        let fields = vec![
+            ("member_id", text(a, "principalId")),
+            ("role_definition_id", text(a, "roleDefinitionId")),
+            ("directory_scope_id", text(a, "directoryScopeId")),
+        ];
+        rbac.insert(format!("rbac_{}", a.get("id").and_then(Value::as_str).unwrap_or_default()), (fields, None));
+    }
+    check_snapshot(store, "role_members", &rbac, &is_rbac, mm);
+    let mut counts = relation_counts(store, "role_members", members.len(), &|id| !is_rbac(id));
+    let latest = latest_snapshot(store, "role_members", &is_rbac);
+    let current = store
+        .records
+        .get("role_members")
+        .into_iter()
+        .flatten()
+        .filter(|(id, r)| is_rbac(id) && parse_time(&r.modified_date) >= latest)
+        .count();
+    counts.expected += rbac.len();
+    counts.present += current;
+    counts
+}
+
+/// applications: `display_name`, `app_id`.
+pub fn check_applications(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let fields = [("display_name", "displayName"), ("app_id", "appId")];
+    check_objects(store, truth, ("applications", "applications", "applications"), &fields, &no_extra, mm)
+}
+
+/// service_principals: `display_name`, `app_id`.
+pub fn check_service_principals(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let fields = [("display_name", "displayName"), ("app_id", "appId")];
+    let keys = ("service_principals", "servicePrincipals", "servicePrincipals");
+    check_objects(store, truth, keys, &fields, &no_extra, mm)
+}
+
+/// app_roles: every live service principal's `appRoles` as `<spId>_<appRoleId>`.
+pub fn check_app_roles(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let mut expected = HashMap::new();
+    for sp in truth_list(truth, "servicePrincipals") {
+        let sp_id = text(sp, "id");
+        for role in sp.get("appRoles").and_then(Value::as_array).into_iter().flatten() {
+            let id = format!(
+                "{}_{}",
+                sp_id.as_str().unwrap_or_default(),
+                role.get("id").and_then(Value::as_str).unwrap_or_default()
+            );
+            let fields = vec![
+                ("service_principal_id", sp_id.clone()),
+                ("display_name", text(role, "displayName")),
+                ("value", text(role, "value")),
+                ("is_enabled", role.get("isEnabled").cloned().unwrap_or(Value::Null)),
+            ];
+            expected.insert(id, fields);
+        }
+    }
+    let sps = live_ids(truth, "servicePrincipals");
+    check_relations(
+        store,
+        "app_roles",
+        &expected,
+        ("service_principal_id", "service_principals", &sps),
+        &|_| false,
+        mm,
+    );
+    relation_counts(store, "app_roles", expected.len(), &|_| true)
+}
+
+/// app_role_assignments (a snapshot): the latest snapshot holds exactly the tenant's assignments.
+pub fn check_app_role_assignments(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let mut expected = HashMap::new();
+    for a in truth_list(truth, "appRoleAssignments") {
+        let fields = vec![
+            ("principal_id", text(a, "principalId")),
+            ("principal_type", text(a, "principalType")),
+            ("resource_id", text(a, "resourceId")),
+            ("app_role_id", text(a, "appRoleId")),
+        ];
+        let id = a.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        expected.insert(id, (fields, to_second(a.get("createdDateTime"))));
+    }
+    check_snapshot(store, "app_role_assignments", &expected, &|_| true, mm);
+    let latest = latest_snapshot(store, "app_role_assignments", &|_| true);
+    let recs = store.records.get("app_role_assignments");
+    let current = recs.into_iter().flatten().filter(|(_, r)| parse_time(&r.modified_date) >= latest).count();
+    TypeCounts { expected: expected.len(), present: current, deleted: recs.map_or(0, |m| m.len()) - current }
+}
+
+/// devices: `display_name`, `device_id`, `account_enabled`, `is_compliant`; `registered_owner_ids` = the
+/// device's owners in `deviceOwners` (as a set).
+pub fn check_devices(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let mut owners: HashMap<&str, Vec<&str>> = HashMap::new();
+    for o in truth_list(truth, "deviceOwners") {
+        if let (Some(d), Some(u)) =
+            (o.get("deviceId").and_then(Value::as_str), o.get("ownerId").and_then(Value::as_str))
+        {
+            owners.entry(d).or_default().push(u);
+        }
+    }
+    let check_owners = |tag: &str, rec: &StoredRecord, obj: &Value, mm: &mut Mismatches| {
+        let id = obj.get("id").and_then(Value::as_str).unwrap_or_default();
+        let mut want: Vec<&str> = owners.get(id).cloned().unwrap_or_default();
+        want.sort_unstable();
+        let mut got: Vec<&str> = match rec.data.get("registered_owner_ids") {
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+            other => {
+                mm.push(format!("{tag}: data.registered_owner_ids is {other:?}, expected a list"));
+                return;
+            }
+        };
+        got.sort_unstable();
+        if got != want {
+            mm.push(format!("{tag}: data.registered_owner_ids is {got:?}, expected {want:?}"));
+        }
+    };
+    let fields = [
+        ("display_name", "displayName"),
+        ("device_id", "deviceId"),
+        ("account_enabled", "accountEnabled"),
+        ("is_compliant", "isCompliant"),
+    ];
+    check_objects(store, truth, ("devices", "devices", "devices"), &fields, &check_owners, mm)
+}
+
+/// org_contacts: `display_name`, and `email` = `mail` when it is a real address (never `#EXT#`, never "").
+pub fn check_org_contacts(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let email = |tag: &str, rec: &StoredRecord, obj: &Value, mm: &mut Mismatches| {
+        let want = match obj.get("mail").and_then(Value::as_str) {
+            Some(m) if m.contains('@') && !m.contains("#EXT#") => Value::String(m.to_string()),
+            _ => Value::Null,
+        };
+        field_eq(tag, rec, "email", &want, mm);
+    };
+    check_objects(
+        store,
+        truth,
+        ("org_contacts", "contacts", "contacts"),
+        &[("display_name", "displayName")],
+        &email,
+        mm,
+    )
+}
+
+/// license_assignments: one live `<userId>_<skuId>` per live user's `assignedLicenses` entry, named from
+/// `subscribedSkus`; every other record deleted. Without SKUs in the truth the worker cannot name them
+/// nor infer removals, so only the live ones are checked.
+pub fn check_license_assignments(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let skus: Option<HashMap<&str, &Value>> = truth.get("subscribedSkus").and_then(Value::as_array).map(|list| {
+        list.iter()
+            .filter_map(|s| {
+                Some((s.get("skuId").and_then(Value::as_str)?, s.get("skuPartNumber").unwrap_or(&Value::Null)))
+            })
+            .collect()
+    });
+    let mut expected: HashMap<String, Fields> = HashMap::new();
+    for u in truth_list(truth, "users") {
+        let user = text(u, "id");
+        for l in u.get("assignedLicenses").and_then(Value::as_array).into_iter().flatten() {
+            let sku = text(l, "skuId");
+            let id = format!("{}_{}", user.as_str().unwrap_or_default(), sku.as_str().unwrap_or_default());
+            let mut fields = vec![("user_id", user.clone()), ("sku_id", sku.clone())];
+            if let Some(names) = &skus {
+                let name = sku.as_str().and_then(|s| names.get(s)).map_or(Value::Null, |n| (*n).clone());
+                fields.push(("sku_part_number", name));
+            }
+            expected.insert(id, fields);
+        }
+    }
+    for (id, fields) in &expected {
+        let tag = format!("license_assignments/{id}");
+        let Some(rec) = store.get("license_assignments", id) else {
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        if is_deleted(rec) {
+            mm.push(format!("{tag}: assigned in the tenant but marked deleted_in_source"));
+        }
+        for (field, want) in fields {
+            field_eq(&tag, rec, field, want, mm);
+        }
+        check_dates(&tag, rec, None, mm);
+    }
+    if skus.is_some() {
+        for (id, rec) in store.records.get("license_assignments").into_iter().flatten() {
+            if !expected.contains_key(id) && !is_deleted(rec) {
+                mm.push(format!("license_assignments/{id}: no longer assigned but not marked deleted_in_source"));
+            }
+        }
+    }
+    counts_for(store, "license_assignments", expected.len())
+}
+
+// ---- end of the directory record types (ex-directory).
 
 // ------------------------------------------------------------- policies, reports, logs, custom fields
 // Conventions: a snapshot type's records are dated at their sync, so the newest `modified_date` is the

@@ -47,29 +47,29 @@ fn header_name(n: &str) -> String {
     }
 }
 
-fn parse(ctx: &Ctx, body: &[u8]) -> Result<Vec<Item>, Resp> {
-    let invalid = "Invalid batch payload format.";
-    let v: Value = serde_json::from_slice(body).map_err(|_| bad(ctx, invalid))?;
-    let reqs = v.get("requests").and_then(Value::as_array).ok_or_else(|| bad(ctx, invalid))?;
+fn parse(body: &[u8]) -> Result<Vec<Item>, String> {
+    let invalid = || "Invalid batch payload format.".to_string();
+    let v: Value = serde_json::from_slice(body).map_err(|_| invalid())?;
+    let reqs = v.get("requests").and_then(Value::as_array).ok_or_else(invalid)?;
     if reqs.is_empty() {
-        return Err(bad(ctx, "Invalid batch payload format. The batch contains no requests."));
+        return Err("Invalid batch payload format. The batch contains no requests.".into());
     }
     if reqs.len() > MAX_REQUESTS {
         let msg = format!(
             "Invalid batch payload format. A batch can contain at most {MAX_REQUESTS} requests; got {}.",
             reqs.len()
         );
-        return Err(bad(ctx, &msg));
+        return Err(msg);
     }
     let mut items = Vec::with_capacity(reqs.len());
     let mut index: HashMap<String, usize> = HashMap::new();
     for (i, r) in reqs.iter().enumerate() {
         let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
         let (Some(id), Some(method), Some(url)) = (s("id"), s("method"), s("url")) else {
-            return Err(bad(ctx, "Invalid batch payload format. Every request needs a string id, method and url."));
+            return Err("Invalid batch payload format. Every request needs a string id, method and url.".into());
         };
         if index.insert(id.to_lowercase(), i).is_some() {
-            return Err(bad(ctx, &format!("Batch request contains duplicate request id '{id}'.")));
+            return Err(format!("Batch request contains duplicate request id '{id}'."));
         }
         let headers = r.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
         items.push((Item { id, method, url, headers, depends_on: Vec::new() }, r.get("dependsOn").cloned()));
@@ -80,8 +80,7 @@ fn parse(ctx: &Ctx, body: &[u8]) -> Result<Vec<Item>, Resp> {
             match d.as_str().and_then(|d| index.get(&d.to_lowercase())) {
                 Some(&j) => item.depends_on.push(j),
                 None => {
-                    let msg = format!("Request '{}' depends on an unknown request id: {d}.", item.id);
-                    return Err(bad(ctx, &msg));
+                    return Err(format!("Request '{}' depends on an unknown request id: {d}.", item.id));
                 }
             }
         }
@@ -119,12 +118,7 @@ async fn run(sh: &Shared, ver: &str, item: &Item, authorization: Option<&str>) -
     let (path, query) = item.url.split_once('?').map_or((item.url.as_str(), None), |(p, q)| (p, Some(q)));
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let q = Query::parse(query);
-    // Policy, report and log endpoints first (as the server's router does), then the directory.
-    let policies = crate::sim::graph::policies::route(sh, &mut ctx, &method, ver, &segs, &q, authorization, &[]).await;
-    let resp = match policies {
-        Some(resp) => resp,
-        None => server::graph(sh, &mut ctx, &method, ver, &segs, &q, authorization, eventual).await,
-    };
+    let resp = server::dispatch(sh, &mut ctx, &method, ver, &segs, &q, authorization, &[], eventual).await;
     let ru = ctx.ru.unwrap_or(0);
     answer_of(resp, ru).await
 }
@@ -170,9 +164,9 @@ async fn envelope(
         let msg = "Specified HTTP method is not allowed for the request target.";
         return graph_error(ctx, StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest", msg);
     }
-    let items = match parse(ctx, body) {
+    let items = match parse(body) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(msg) => return bad(ctx, &msg),
     };
     let mut answers: Vec<Option<Answer>> = items.iter().map(|_| None).collect();
     while answers.iter().any(Option::is_none) {

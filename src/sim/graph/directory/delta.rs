@@ -220,19 +220,19 @@ fn unsupported(ctx: &Ctx, q: &Query) -> Option<Reply> {
     })
 }
 
-fn select_arg(ctx: &Ctx, kind: Kind, q: &Query) -> Result<Option<Vec<String>>, Reply> {
+fn select_arg(ctx: &Ctx, kind: Kind, q: &Query) -> Result<Option<Vec<String>>, Box<Reply>> {
     match q.get("$select").map(|raw| select_for(kind, raw)) {
         None => Ok(None),
         Some(Ok(v)) if v.is_empty() => Ok(None),
         Some(Ok(v)) => Ok(Some(v)),
-        Some(Err(p)) => Err((
+        Some(Err(p)) => Err(Box::new((
             bad_request(
                 ctx,
                 "Request_BadRequest",
                 &format!("Could not find a property named '{p}' on type 'microsoft.graph.{}'.", kind.type_name()),
             ),
             0,
-        )),
+        ))),
     }
 }
 
@@ -249,12 +249,13 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, q: &Query) -> Reply 
             Some(s) if s.k == DSKIP && s.kind == kind => s,
             _ => return (bad_request(ctx, "Request_BadRequest", "The specified skip token is invalid."), 0),
         }
-    } else if let Some(tok) = q.get("$deltatoken") {
+    } else if let Some(tok) = q.get("$deltatoken").filter(|t| !t.is_empty()) {
+        // (An empty `$deltatoken`, as in the 410 `Location`, starts a new initial round.)
         fresh = true;
         if tok.eq_ignore_ascii_case("latest") {
             let sel = match select_arg(ctx, kind, q) {
                 Ok(s) => s,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
             let st = DeltaSkip {
                 k: DSKIP.into(),
@@ -294,7 +295,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, q: &Query) -> Reply 
         fresh = true;
         let sel = match select_arg(ctx, kind, q) {
             Ok(s) => s,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let phase = Phase::Initial { after: None, partial: None };
         DeltaSkip { k: DSKIP.into(), kind, phase, head: head_now, page: 0, sel }

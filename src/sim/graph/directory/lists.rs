@@ -44,7 +44,7 @@ fn page_of<T: Obj>(d: &Directory, s: &Store<T>, p: &Paging) -> (Vec<Value>, Opti
 pub fn list(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, q: &Query, eventual: bool) -> Reply {
     let p = match Paging::parse(sh, ctx, q, kind.collection(), kind.type_name(), no_members(kind)) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = no_filter(ctx, &p) {
         return r;
@@ -54,14 +54,14 @@ pub fn list(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, q: &Query, eventual: 
     let counted = eventual && p.first() && q.get("$count").is_some_and(|c| c.eq_ignore_ascii_case("true"));
     let count = counted.then(|| with_store!(&*d, kind, |s| s.live.len()));
     drop(d);
-    p.reply(sh, ctx, ver, kind.collection(), value, next, count)
+    p.reply(sh, ctx, ver, kind.collection(), (value, next), count)
 }
 
 /// `GET /directoryRoles`: every activated role, no paging.
 pub fn list_roles(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
     let p = match Paging::parse(sh, ctx, q, "directoryRoles", "directoryRole", no_members(Kind::Role)) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = no_filter(ctx, &p) {
         return r;
@@ -69,14 +69,14 @@ pub fn list_roles(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
     let Ok(d) = sh.directory.read() else { return poisoned(ctx) };
     let value: Vec<Value> = d.roles.live.values().map(|r| Value::Object(r.render(&d.meta, p.sel.as_deref()))).collect();
     drop(d);
-    p.reply(sh, ctx, ver, "directoryRoles", value, None, None)
+    p.reply(sh, ctx, ver, "directoryRoles", (value, None), None)
 }
 
 /// `GET /{collection}/{id}`.
 pub fn get_one(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, key: &str, q: &Query) -> Reply {
     let p = match Paging::parse(sh, ctx, q, kind.collection(), kind.type_name(), no_members(kind)) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(d) = sh.directory.read() else { return poisoned(ctx) };
     let found = match kind {
@@ -99,7 +99,7 @@ pub fn members(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, key: &str, q: &Que
     let route = format!("{}/{key}/members", kind.collection());
     let p = match Paging::parse(sh, ctx, q, &route, "directoryObject", any_select) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = no_filter(ctx, &p) {
         return r;
@@ -116,7 +116,7 @@ pub fn members(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, key: &str, q: &Que
     let value: Vec<Value> = slice.iter().map(|m| render_member(&t, &d, m, p.sel.as_deref())).collect();
     let next = slice.last().filter(|_| more).map(|m| format!("{:x}", m.id));
     drop((d, t));
-    p.reply(sh, ctx, ver, "directoryObjects", value, next, None)
+    p.reply(sh, ctx, ver, "directoryObjects", (value, next), None)
 }
 
 /// `GET /devices/{id}/registeredOwners` (paged).
@@ -124,7 +124,7 @@ pub fn owners(sh: &Shared, ctx: &Ctx, ver: &str, key: &str, q: &Query) -> Reply 
     let route = format!("devices/{key}/registeredOwners");
     let p = match Paging::parse(sh, ctx, q, &route, "directoryObject", any_select) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = no_filter(ctx, &p) {
         return r;
@@ -139,7 +139,7 @@ pub fn owners(sh: &Shared, ctx: &Ctx, ver: &str, key: &str, q: &Query) -> Reply 
         .collect();
     let next = slice.last().filter(|_| more).map(|id| format!("{id:x}"));
     drop((d, t));
-    p.reply(sh, ctx, ver, "directoryObjects", value, next, None)
+    p.reply(sh, ctx, ver, "directoryObjects", (value, next), None)
 }
 
 /// `GET /servicePrincipals/{id}/appRoleAssignedTo` (to = true) or `/appRoleAssignments` (granted to it).
@@ -148,7 +148,7 @@ pub fn assignments(sh: &Shared, ctx: &Ctx, ver: &str, key: &str, q: &Query, to: 
     let route = format!("servicePrincipals/{key}/{seg}");
     let p = match Paging::parse(sh, ctx, q, &route, "appRoleAssignment", any_select) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = no_filter(ctx, &p) {
         return r;
@@ -170,5 +170,5 @@ pub fn assignments(sh: &Shared, ctx: &Ctx, ver: &str, key: &str, q: &Query, to: 
     let next = slice.last().filter(|_| more).map(|(a, _)| format!("{:x}", a.key));
     let context = format!("servicePrincipals('{}')/{seg}", fmt_guid(sp.id));
     drop(d);
-    p.reply(sh, ctx, ver, &context, value, next, None)
+    p.reply(sh, ctx, ver, &context, (value, next), None)
 }

@@ -1,8 +1,5 @@
-//! Directory entities of the Graph simulator: groups (+ members), directory roles (+ members), RBAC,
-//! applications, service principals (+ app role assignments), devices (+ owners), contacts, and `$batch`.
-//!
-//! Hooks used by the rest of the simulator (each a single call): [`generate`] at start-up,
-//! [`resolve`] in the router, [`batch`] before routing, [`truth_into`] and [`mutate_into`] in the control API.
+//! Directory entities of the Graph simulator (groups, roles, RBAC, apps, SPs, devices, contacts) and `$batch`;
+//! hooks: `generate` (start-up), `resolve`/`batch` (router), `truth_into`/`mutate_into` (control API), CLI args.
 
 // Handlers return `Resp` (a large hyper response) as their error, and take the router's full context.
 #![allow(clippy::result_large_err, clippy::too_many_arguments)]
@@ -14,9 +11,13 @@ mod gen;
 mod lists;
 mod model;
 mod mutate;
+mod mutate_apps;
+mod objects;
 mod paging;
 mod rbac;
 mod render;
+mod render_apps;
+mod render_devices;
 mod routes;
 mod tokens;
 mod truth;
@@ -30,6 +31,44 @@ use super::state::Shared;
 use super::tenant::Tenant;
 use super::{GraphSimOptions, MutationSpec};
 use serde_json::{json, Value};
+
+/// `sim graph` flags for the directory counts (each defaults from `--users`, docs/contracts.md §3).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DirectoryArgs {
+    /// Number of groups (default users / 5).
+    #[arg(long)]
+    pub groups: Option<usize>,
+    /// Number of devices (default users / 2).
+    #[arg(long)]
+    pub devices: Option<usize>,
+    /// Number of app registrations (default users / 20 + 5).
+    #[arg(long)]
+    pub applications: Option<usize>,
+    /// Number of service principals (default applications × 2 + 10).
+    #[arg(long)]
+    pub service_principals: Option<usize>,
+    /// Number of organizational contacts (default users / 20).
+    #[arg(long)]
+    pub contacts: Option<usize>,
+    /// Total group memberships (default 5 per user).
+    #[arg(long)]
+    pub memberships: Option<usize>,
+}
+
+impl DirectoryArgs {
+    /// Default options carrying these counts.
+    pub fn options(&self) -> GraphSimOptions {
+        GraphSimOptions {
+            groups: self.groups,
+            devices: self.devices,
+            applications: self.applications,
+            service_principals: self.service_principals,
+            contacts: self.contacts,
+            memberships: self.memberships,
+            ..GraphSimOptions::default()
+        }
+    }
+}
 
 /// Generate the directory for a freshly generated tenant.
 pub fn generate(opts: &GraphSimOptions, t: &Tenant) -> Directory {
@@ -48,7 +87,7 @@ pub fn add_extension_apps(d: &mut Directory, apps: &[super::policies::extensions
             continue;
         }
         let num = d.apps.take_num();
-        let mut rec = gen::gen_app(d.seed, num, None);
+        let mut rec = objects::gen_app(d.seed, num, None);
         rec.id = id;
         rec.app_id = app_id;
         rec.display = Some(a.display_name.as_str().into());

@@ -41,11 +41,11 @@ impl Paging {
         route: &str,
         type_name: &str,
         check: impl Fn(&str) -> Result<Vec<String>, String>,
-    ) -> Result<Paging, Reply> {
+    ) -> Result<Paging, Box<Reply>> {
         for o in ["$search", "$orderby", "$expand"] {
             if q.get(o).is_some() {
                 let msg = format!("The query option '{o}' is not supported by this simulator on this resource.");
-                return Err((bad_request(ctx, "Request_UnsupportedQuery", &msg), 0));
+                return Err(Box::new((bad_request(ctx, "Request_UnsupportedQuery", &msg), 0)));
             }
         }
         if let Some(tok) = q.get("$skiptoken") {
@@ -53,7 +53,7 @@ impl Paging {
                 Some(s) if s.k == LIST && s.route == route => {
                     Ok(Paging { route: s.route, after: Some(s.after), top: s.top, sel: s.sel, filter: s.filter })
                 }
-                _ => Err((bad_request(ctx, "Request_BadRequest", "Invalid skip token."), 0)),
+                _ => Err(Box::new((bad_request(ctx, "Request_BadRequest", "Invalid skip token."), 0))),
             };
         }
         let top = match q.get("$top") {
@@ -62,7 +62,7 @@ impl Paging {
                 Ok(t) if (1..=999).contains(&t) => Some(t),
                 _ => {
                     let msg = format!("Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.");
-                    return Err((bad_request(ctx, "Request_UnsupportedQuery", &msg), 0));
+                    return Err(Box::new((bad_request(ctx, "Request_UnsupportedQuery", &msg), 0)));
                 }
             },
         };
@@ -72,22 +72,21 @@ impl Paging {
             Some(Ok(v)) => Some(v),
             Some(Err(p)) => {
                 let msg = format!("Could not find a property named '{p}' on type 'microsoft.graph.{type_name}'.");
-                return Err((bad_request(ctx, "Request_BadRequest", &msg), 0));
+                return Err(Box::new((bad_request(ctx, "Request_BadRequest", &msg), 0)));
             }
         };
         let filter = q.get("$filter").map(str::to_string);
         Ok(Paging { route: route.to_string(), after: None, top, sel, filter })
     }
 
-    /// The response body: context, optional count, nextLink when `next` (the last key) is given.
+    /// The response: context, optional count, `value`, and a nextLink when `next` (the last key) is given.
     pub fn reply(
         &self,
         sh: &Shared,
         ctx: &Ctx,
         ver: &str,
         context: &str,
-        value: Vec<Value>,
-        next: Option<String>,
+        (value, next): (Vec<Value>, Option<String>),
         count: Option<usize>,
     ) -> Reply {
         let mut body = Map::new();

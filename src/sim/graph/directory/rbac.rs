@@ -104,14 +104,14 @@ fn serve(sh: &Shared, ctx: &Ctx, ver: &str, p: &Paging, all: Vec<Value>, context
     let slice = &all[start..end];
     let next = slice.last().filter(|_| end < all.len()).and_then(|v| v["id"].as_str()).map(str::to_string);
     let value = slice.iter().map(|v| super::paging::restrict(v.clone(), p.sel.as_deref())).collect();
-    p.reply(sh, ctx, ver, context, value, next, None)
+    p.reply(sh, ctx, ver, context, (value, next), None)
 }
 
 pub fn role_definitions(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
     let route = "roleManagement/directory/roleDefinitions";
     let p = match Paging::parse(sh, ctx, q, route, "unifiedRoleDefinition", check(&DEF_PROPS)) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Some(r) = super::paging::no_filter(ctx, &p) {
         return r;
@@ -128,7 +128,7 @@ pub fn role_assignments(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
     let route = "roleManagement/directory/roleAssignments";
     let p = match Paging::parse(sh, ctx, q, route, "unifiedRoleAssignment", check(&ASSIGN_PROPS)) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let filter = match p.filter.as_deref().map(parse_filter) {
         None => Vec::new(),

@@ -179,16 +179,22 @@ pub enum Gate {
 
 /// Check the caller's permissions, then the tenant's licence. `ca_empty`: conditional access on an
 /// unlicensed tenant answers an empty list instead of the 403.
-pub fn check(ctx: &Ctx, claims: &Claims, rule: &EndpointRule, licence: Licence, ca_empty: bool) -> Result<Gate, Resp> {
+pub fn check(
+    ctx: &Ctx,
+    claims: &Claims,
+    rule: &EndpointRule,
+    licence: Licence,
+    ca_empty: bool,
+) -> Result<Gate, Box<Resp>> {
     if !claims.has_any(rule.permissions) {
-        return Err(permission_denied(ctx, rule.denied, rule.permissions));
+        return Err(Box::new(permission_denied(ctx, rule.denied, rule.permissions)));
     }
     if licence.allows(rule.licence) {
         return Ok(Gate::Open);
     }
     match rule.licence_error {
         Some(LicenceDeniedKind::ConditionalAccess) if ca_empty => Ok(Gate::Empty),
-        Some(kind) => Err(licence_denied(ctx, kind)),
+        Some(kind) => Err(Box::new(licence_denied(ctx, kind))),
         None => Ok(Gate::Open),
     }
 }

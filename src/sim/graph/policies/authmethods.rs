@@ -104,8 +104,9 @@ pub fn new_method(kind: Kind, r: &mut Mix, u: &UserRec, created: i64) -> Value {
     }
 }
 
-/// The methods a user has without any mutation: password for members plus 0–3 others.
-pub fn generated(seed: u64, u: &UserRec) -> Vec<Value> {
+/// The methods a user has without any mutation: password for members plus 0–3 others, none
+/// registered after `latest` (unix seconds).
+pub fn generated(seed: u64, u: &UserRec, latest: i64) -> Vec<Value> {
     let mut r = Mix::new(seed ^ 0x4155_5448, u.id as u64 ^ (u.id >> 64) as u64);
     let guest = u.flags & flags::GUEST != 0;
     let mut out = Vec::new();
@@ -126,7 +127,7 @@ pub fn generated(seed: u64, u: &UserRec) -> Vec<Value> {
         }
     }
     for k in kinds {
-        let created = u.created + 86_400 + r.below(200 * 86_400) as i64;
+        let created = (u.created + 86_400 + r.below(200 * 86_400) as i64).min(latest);
         out.push(new_method(k, &mut r, u, created));
     }
     out
@@ -242,8 +243,8 @@ mod tests {
         let meta = gen_meta(1);
         for n in 1..50 {
             let u = gen_user(1, n, 10, None);
-            let a = generated(5, &u);
-            assert_eq!(a, generated(5, &u));
+            let a = generated(5, &u, i64::MAX);
+            assert_eq!(a, generated(5, &u, i64::MAX));
             assert!(a.iter().all(|m| m["@odata.type"].as_str().unwrap().starts_with("#microsoft.graph.")));
             assert_eq!(!u.is_guest(), a.iter().any(|m| m["id"] == PASSWORD_METHOD_ID));
             let row = registration_row(&meta, &u, &a, 1_700_000_000, false);

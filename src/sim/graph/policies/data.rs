@@ -21,6 +21,8 @@ pub const DIRECTORY_SYNC_APP: &str = "Microsoft Entra Connect Sync";
 
 pub struct PolicyData {
     pub seed: u64,
+    /// Sim time (unix seconds) when the tenant was generated.
+    pub start: i64,
     /// Method lists changed by mutations, with the time of the last change.
     pub overrides: HashMap<u128, (Vec<Value>, i64)>,
     pub methods_policy: Value,
@@ -80,6 +82,7 @@ impl PolicyData {
         let admins: Vec<(u128, Box<str>)> = members.iter().take(5).map(|u| (u.id, u.upn(meta).into())).collect();
         let mut d = PolicyData {
             seed,
+            start: now,
             overrides: HashMap::new(),
             methods_policy: authmethods::default_policy(seed, now - 90 * 86_400),
             ca: policy::generate(seed, &ca_users, licence, now),
@@ -222,7 +225,7 @@ impl PolicyData {
     pub fn methods(&self, u: &UserRec) -> Vec<Value> {
         match self.overrides.get(&u.id) {
             Some((m, _)) => m.clone(),
-            None => authmethods::generated(self.seed, u),
+            None => authmethods::generated(self.seed, u, self.start.max(u.created)),
         }
     }
 
@@ -230,7 +233,10 @@ impl PolicyData {
     pub fn methods_updated(&self, u: &UserRec) -> i64 {
         match self.overrides.get(&u.id) {
             Some((_, t)) => *t,
-            None => u.created + 86_400 + (Mix::new(self.seed, u.id as u64).below(300 * 86_400) as i64),
+            None => {
+                let t = u.created + 86_400 + Mix::new(self.seed, u.id as u64).below(300 * 86_400) as i64;
+                t.min(self.start.max(u.created))
+            }
         }
     }
 

@@ -1,9 +1,5 @@
-//! Policies, reports, logs, licences and faults of the Graph simulator: the endpoints below, their
-//! permission/licence table, reports and conditional-access throttling, fault profiles, activity mutations.
-//!
-//! Hooks used by the rest of the simulator (each a single call):
-//! [`route`] (server, before the users routes), [`dispatch`] (for `$batch` items), [`truth_into`],
-//! [`mutate`], [`control`] (`/_sim/policies/…`), [`faults::draw`] / [`faults::deliver`] (server).
+//! Policies, reports, logs, licences and faults of the Graph simulator: endpoint routing, the shared
+//! state, and the hooks the server calls (`route`, `dispatch`, `truth_into`, `mutate`, `control`).
 
 // Handlers return `Resp` (a large hyper response) as their error, and take the router's full context.
 #![allow(clippy::result_large_err, clippy::too_many_arguments)]
@@ -21,15 +17,20 @@ mod pim;
 pub mod policy;
 pub mod query;
 mod routes;
+mod simctl;
 mod skus;
 mod throttle;
+mod truth;
 mod workflows;
 
 pub use faults::{FaultKind, FaultProfile};
 pub use licence::Licence;
+pub use simctl::{control, PolicyControl};
+use truth::skus_now;
+pub use truth::truth_into;
 
 use super::errors::{graph_error, unauthenticated};
-use super::http::{json_response, Ctx, Resp};
+use super::http::{Ctx, Resp};
 use super::state::Shared;
 use super::tenant::Tenant;
 use super::token::{verify, Claims};
@@ -41,7 +42,7 @@ use hyper::header::HeaderValue;
 use hyper::{Method, StatusCode};
 use logs::Log;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
@@ -245,11 +246,11 @@ fn serve(
     let ca_empty = sh.policies.knobs.read().map(|k| k.ca_unlicensed_empty).unwrap_or(false);
     let gate = match access::check(ctx, claims, rule, sh.opts.licence, ca_empty) {
         Ok(g) => g,
-        Err(r) => return (r, 0),
+        Err(r) => return (*r, 0),
     };
     let pct = match throttle::charge(sh, ctx, claims, rule.bucket, ctx.ru.unwrap_or(1)) {
         Ok(p) => p,
-        Err(r) => return (r, 0),
+        Err(r) => return (*r, 0),
     };
     let (mut resp, n) = match ep {
         Endpoint::AuthMethods(u, m) => routes::auth_methods(sh, ctx, ver, u, m),
@@ -271,60 +272,6 @@ fn serve(
     (resp, n)
 }
 
-/// The SKUs as `/subscribedSkus` shows them now.
-fn skus_now(sh: &Shared) -> Vec<Value> {
-    let prepaid = sh.policies.data.read().map(|d| d.prepaid.clone()).unwrap_or_default();
-    match sh.tenant.read() {
-        Ok(t) => routes::skus_render(sh, &t, &prepaid),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// Add this module's keys of `docs/contracts.md` §1 to the truth object (only what the licence allows).
-pub fn truth_into(sh: &Shared, truth: &mut Value) {
-    let Some(obj) = truth.as_object_mut() else { return };
-    let lic = sh.opts.licence;
-    let skus = skus_now(sh);
-    let (Ok(t), Ok(d)) = (sh.tenant.read(), sh.policies.data.read()) else { return };
-    let users = t.users_after(None, usize::MAX);
-    let admins = d.admin_ids();
-    let mut methods = Vec::new();
-    let mut rows = Vec::new();
-    for u in &users {
-        let m = d.methods(u);
-        if lic.allows(Licence::P1) {
-            rows.push(authmethods::registration_row(
-                &t.meta,
-                u,
-                &m,
-                d.methods_updated(u),
-                admins.contains(&u.id_str()),
-            ));
-        }
-        let uid = u.id_str();
-        methods.extend(m.into_iter().map(|method| json!({"userId": uid, "method": method})));
-    }
-    let cut = logs::cutoff(sh);
-    let gated = |ok: bool, v: &[Value]| if ok { Value::Array(v.to_vec()) } else { json!([]) };
-    let workflows: Vec<Value> = d.workflows.iter().map(|w| workflows::listed(w, true)).collect();
-    let mut extensions = Vec::new();
-    for e in d.ext_defs.iter().filter(|e| e.targets.contains(&"User")) {
-        extensions.push(extensions::render(e, &d.ext_apps));
-    }
-    obj.insert("authenticationMethods".into(), Value::Array(methods));
-    obj.insert("userRegistrationDetails".into(), Value::Array(rows));
-    obj.insert("authenticationMethodsPolicy".into(), d.methods_policy.clone());
-    obj.insert("conditionalAccessPolicies".into(), gated(lic.allows(Licence::P1), &d.ca));
-    obj.insert("roleEligibilitySchedules".into(), gated(lic.allows(Licence::P2), &d.pim));
-    obj.insert("workflows".into(), gated(lic.allows(Licence::Governance), &workflows));
-    obj.insert("subscribedSkus".into(), Value::Array(skus));
-    obj.insert("directoryAudits".into(), Value::Array(logs::all(&d.audits, cut)));
-    let sign_ins = if lic.allows(Licence::P1) { logs::all(&d.signins, cut) } else { Vec::new() };
-    obj.insert("signIns".into(), Value::Array(sign_ins));
-    obj.insert("extensionProperties".into(), Value::Array(extensions));
-    obj.insert("licence".into(), json!(lic.as_str()));
-}
-
 /// Apply `spec.activity` and add its summary to the mutation answer under `"activity"`.
 pub fn mutate(sh: &Shared, spec: &super::MutationSpec, now: i64, answer: &mut Value) {
     if spec.activity == 0 {
@@ -336,77 +283,39 @@ pub fn mutate(sh: &Shared, spec: &super::MutationSpec, now: i64, answer: &mut Va
     }
 }
 
-/// Control endpoints under `/_sim/policies/`: `GET|POST settings`, `GET faults`, `POST fault-profile`.
-pub fn control(sh: &Shared, ctx: &Ctx, method: &Method, path: &str, body: &[u8]) -> Option<Resp> {
-    let rest = path.strip_prefix("/_sim/policies/")?;
-    let ok = |v: Value| json_response(ctx, StatusCode::OK, &v, false, &[]);
-    let bad = |m: String| graph_error(ctx, StatusCode::BAD_REQUEST, "Request_BadRequest", &m);
-    Some(match (method, rest) {
-        (&Method::GET, "settings") => ok(knobs_json(sh)),
-        (&Method::POST, "settings") => match serde_json::from_slice::<PolicyKnobs>(body) {
-            Ok(k) => {
-                set_knobs(sh, k);
-                ok(knobs_json(sh))
-            }
-            Err(e) => bad(format!("invalid settings: {e}")),
-        },
-        (&Method::GET, "faults") => ok(fault_log(sh)),
-        (&Method::POST, "fault-profile") => {
-            let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-            match v["profile"].as_str().map(str::parse::<FaultProfile>) {
-                Some(Ok(p)) => {
-                    set_fault_profile(sh, p, v["seed"].as_u64());
-                    ok(fault_log(sh))
-                }
-                Some(Err(e)) => bad(e),
-                None => bad("expected {\"profile\": \"none|flaky|hostile\", \"seed\"?: n}".into()),
-            }
-        }
-        _ => graph_error(ctx, StatusCode::NOT_FOUND, "UnknownError", &format!("No control endpoint {method} {path}")),
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::super::GraphSimArgs;
+    use super::*;
+    use clap::Parser;
 
-fn knobs_json(sh: &Shared) -> Value {
-    sh.policies.knobs.read().map(|k| serde_json::to_value(&*k).unwrap_or(Value::Null)).unwrap_or(Value::Null)
-}
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        sim: GraphSimArgs,
+    }
 
-pub(crate) fn set_knobs(sh: &Shared, k: PolicyKnobs) {
-    if let Ok(mut cur) = sh.policies.knobs.write() {
-        *cur = k;
+    #[test]
+    fn cli_licence_and_fault_profile() {
+        let o = Cli::parse_from(["x"]).sim.to_options().unwrap();
+        assert_eq!((o.licence, o.faults), (Licence::Governance, FaultProfile::None));
+        let o = Cli::parse_from(["x", "--faults", "hostile", "--licence", "p1"]).sim.to_options().unwrap();
+        assert_eq!((o.licence, o.faults), (Licence::P1, FaultProfile::Hostile));
+        assert!(Cli::try_parse_from(["x", "--licence", "e5"]).is_err());
     }
-}
 
-/// Switch the fault profile; the seeded sequence restarts (from `seed`, default the tenant seed).
-pub(crate) fn set_fault_profile(sh: &Shared, p: FaultProfile, seed: Option<u64>) {
-    if let Ok(mut f) = sh.policies.faults.lock() {
-        *f = faults::FaultState::new(p, seed.unwrap_or(sh.opts.seed));
-    }
-}
-
-/// `{"profile", "requests", "faults": [[requestNumber, kind], …]}`.
-pub(crate) fn fault_log(sh: &Shared) -> Value {
-    match sh.policies.faults.lock() {
-        Ok(f) => json!({"profile": f.profile, "requests": f.requests, "faults": f.log}),
-        Err(_) => Value::Null,
-    }
-}
-
-/// Handle on this module's runtime controls, from [`super::GraphSim::policies`].
-pub struct PolicyControl<'a>(pub(crate) &'a Shared);
-
-impl PolicyControl<'_> {
-    pub fn set_knobs(&self, k: PolicyKnobs) {
-        set_knobs(self.0, k)
-    }
-    pub fn set_fault_profile(&self, p: FaultProfile, seed: Option<u64>) {
-        set_fault_profile(self.0, p, seed)
-    }
-    /// The faults injected so far (see [`control`]).
-    pub fn fault_log(&self) -> Value {
-        fault_log(self.0)
-    }
-    /// The applications owning directory extensions (for the directory part's `/applications`).
-    pub fn extension_apps(&self) -> Vec<extensions::ExtensionApp> {
-        self.0.policies.data.read().map(|d| d.ext_apps.clone()).unwrap_or_default()
+    #[test]
+    fn endpoints_parse_to_rules() {
+        let ep = Endpoint::parse(&["auditLogs", "signIns"]).unwrap();
+        assert!(std::ptr::eq(ep.rule(), &access::SIGN_INS));
+        assert_eq!(ep.label("v1.0"), "GET /v1.0/auditLogs/signIns");
+        let ep = Endpoint::parse(&["applications(appId='x')", "extensionProperties"]).unwrap();
+        assert!(matches!(ep, Endpoint::AppExtensions("(appId='x')")));
+        assert_eq!(
+            Endpoint::parse(&["directoryObjects", "getAvailableExtensionProperties"]).unwrap().method(),
+            Method::POST
+        );
+        assert!(Endpoint::parse(&["users"]).is_none());
+        assert_eq!(decode("a%40b%23EXT%23"), "a@b#EXT#");
     }
 }

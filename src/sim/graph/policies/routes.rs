@@ -202,6 +202,7 @@ struct IdSkip {
 }
 
 /// A collection ordered by `id`, paged with a sealed cursor (stable under concurrent changes).
+#[allow(clippy::too_many_arguments)]
 fn paged_by_id(
     sh: &Shared,
     ctx: &Ctx,

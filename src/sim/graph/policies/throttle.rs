@@ -51,7 +51,13 @@ pub fn retry_after(seed: u64, n: u64, secs: f64) -> String {
 
 /// Charge the request. `Ok(Some(p))`: used share of the identity bucket (for
 /// `x-ms-throttle-limit-percentage`); `Err`: the 429 to send. No-op unless throttling is on.
-pub fn charge(sh: &Shared, ctx: &Ctx, claims: &Claims, bucket: ThrottleBucket, ru: u32) -> Result<Option<f64>, Resp> {
+pub fn charge(
+    sh: &Shared,
+    ctx: &Ctx,
+    claims: &Claims,
+    bucket: ThrottleBucket,
+    ru: u32,
+) -> Result<Option<f64>, Box<Resp>> {
     if !sh.opts.throttling {
         return Ok(None);
     }
@@ -114,7 +120,7 @@ pub fn charge(sh: &Shared, ctx: &Ctx, claims: &Claims, bucket: ThrottleBucket, r
         ),
     };
     headers.retain(|(_, v)| !v.is_empty());
-    Err(graph_error_with(ctx, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", &message, &headers))
+    Err(Box::new(graph_error_with(ctx, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", &message, &headers)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,72 @@
+//! Applications from `/applications/delta`, and service principals from `/servicePrincipals/delta`
+//! with the `app_roles` they define read from the same objects' `appRoles` (no extra call).
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
+use super::{DeltaExtractor, ExtractCtx};
+use crate::schema::{
+    APPLICATIONS, APPLICATION_PORTAL_URL, APP_ROLES, ITEM_URL_FIELD, SERVICE_PRINCIPALS,
+    SERVICE_PRINCIPALS_EXTRA_SELECT,
+};
+
+pub const APP_ITEM: &str = "applications";
+pub const SP_ITEM: &str = "service_principals";
+pub const ROLE_ITEM: &str = "app_roles";
+
+pub fn applications() -> DeltaExtractor {
+    let select = select_list(&["id"], &APPLICATIONS);
+    DeltaExtractor {
+        record_type: APP_ITEM,
+        initial_path: format!("/v1.0/applications/delta?$select={select}"),
+        normalize: normalize_app,
+    }
+}
+
+pub fn service_principals() -> DeltaExtractor {
+    let select = select_list(SERVICE_PRINCIPALS_EXTRA_SELECT, &SERVICE_PRINCIPALS);
+    DeltaExtractor {
+        record_type: SP_ITEM,
+        initial_path: format!("/v1.0/servicePrincipals/delta?$select={select}"),
+        normalize: normalize_sp,
+    }
+}
+
+fn normalize_app(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
+    application_at(obj, ctx.sync_time).map(|r| (APP_ITEM, r)).into_iter().collect()
+}
+
+fn normalize_sp(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
+    service_principal_at(obj, ctx.sync_time)
+}
+
+/// One applications-delta entry → its record (the portal link is addressed by appId).
+pub fn application_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+    let id = str_prop(obj, "id")?;
+    if let Some(removed) = obj.get("@removed") {
+        return Some(deletion(id, removed, sync_time));
+    }
+    let mut data = live_data(&APPLICATIONS, obj);
+    if let Some(app_id) = str_prop(obj, "appId") {
+        data.insert(ITEM_URL_FIELD.into(), json!(format!("{APPLICATION_PORTAL_URL}{app_id}")));
+    }
+    Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
+}
+
+/// One servicePrincipals-delta entry → its record and one `app_roles` record per entry of `appRoles`.
+pub fn service_principal_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str, Value)> {
+    let Some(id) = str_prop(obj, "id") else { return Vec::new() };
+    if let Some(removed) = obj.get("@removed") {
+        return vec![(SP_ITEM, deletion(id, removed, sync_time))];
+    }
+    let created = time_of(obj, "createdDateTime");
+    let mut out = vec![(SP_ITEM, envelope(id, created, sync_time, live_data(&SERVICE_PRINCIPALS, obj)))];
+    for role in obj.get("appRoles").and_then(Value::as_array).into_iter().flatten() {
+        let Some(role_id) = str_prop(role, "id") else { continue };
+        let mut data = live_data(&APP_ROLES, role);
+        data.insert("service_principal_id".into(), json!(id));
+        out.push((ROLE_ITEM, envelope(&format!("{id}_{role_id}"), None, sync_time, data)));
+    }
+    out
+}

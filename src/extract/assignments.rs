@@ -1,0 +1,72 @@
+//! App role assignments, a snapshot each sync: page through `/servicePrincipals?$select=id,appRoles`
+//! (the cursor is that list's `nextLink`, no ids in state) and read each page's `appRoleAssignedTo` via `$batch`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::delta::{PageNormalizer, Round};
+use super::fanout::collect_all;
+use super::list::ListExtractor;
+use super::record::{envelope, str_prop, time_of};
+use super::{ExtractCtx, ExtractError};
+use crate::schema::APP_ROLE_ASSIGNMENTS;
+
+pub const ITEM: &str = "app_role_assignments";
+
+pub fn extractor() -> ListExtractor {
+    ListExtractor {
+        record_type: ITEM,
+        path: "/v1.0/servicePrincipals?$select=id,appRoles".into(),
+        normalize: Box::new(AssignmentPages),
+    }
+}
+
+struct AssignmentPages;
+
+#[async_trait::async_trait]
+impl PageNormalizer for AssignmentPages {
+    async fn page(
+        &self,
+        ctx: &ExtractCtx,
+        _: Round,
+        sps: &[Value],
+    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+        let sps: Vec<&Value> = sps.iter().filter(|sp| str_prop(sp, "id").is_some()).collect();
+        let urls: Vec<String> = sps
+            .iter()
+            .filter_map(|sp| str_prop(sp, "id"))
+            .map(|id| format!("/servicePrincipals/{id}/appRoleAssignedTo"))
+            .collect();
+        let mut out = Vec::new();
+        for (sp, assignments) in sps.iter().zip(collect_all(ctx, &urls).await?) {
+            let names = role_names(sp);
+            for a in assignments.iter().flatten() {
+                if let Some(r) = assignment_at(a, &names, ctx.sync_time) {
+                    out.push((ITEM, r));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// App role id → display name, from the resource service principal's `appRoles`.
+pub fn role_names(sp: &Value) -> HashMap<&str, &str> {
+    sp.get("appRoles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| Some((str_prop(r, "id")?, str_prop(r, "displayName")?)))
+        .collect()
+}
+
+/// One `appRoleAssignment` → its record (a snapshot type: no deletion fields).
+pub fn assignment_at(obj: &Value, role_names: &HashMap<&str, &str>, sync_time: DateTime<Utc>) -> Option<Value> {
+    let id = str_prop(obj, "id")?;
+    let mut data = APP_ROLE_ASSIGNMENTS.copy_props(obj);
+    let name = str_prop(obj, "appRoleId").and_then(|r| role_names.get(r)).map_or(Value::Null, |n| json!(n));
+    data.insert("app_role_name".into(), name);
+    Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
+}

@@ -1,0 +1,120 @@
+//! Record building shared by every extractor: the `{id, created_date, modified_date, data}` envelope with
+//! honest dates, deletion records for `@removed` entries, and `@odata.type` turned into a member type.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use crate::schema::RecordType;
+
+/// An RFC 3339 timestamp in UTC, to the second.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// To the millisecond: the `modified_date` of a sync, so two syncs within one second stay apart (a snapshot
+/// type's latest snapshot is told by it).
+pub fn ts_millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A Graph timestamp property, parsed.
+pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
+    obj.get(prop)
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The envelope: `created_date` = the object's creation time where it has one, else the sync time (to the
+/// second); `modified_date` = the sync time (to the millisecond), never earlier than `created_date`.
+pub fn envelope(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
+    let created = created.unwrap_or(sync_time);
+    let modified = sync_time.max(created);
+    json!({"id": id, "created_date": ts(created), "modified_date": ts_millis(modified), "data": data})
+}
+
+/// The reason of an `@removed` annotation: `changed` (soft-deleted, restorable) or `deleted`.
+pub fn removed_reason(removed: &Value) -> &'static str {
+    match removed.get("reason").and_then(Value::as_str) {
+        Some(r) if r.eq_ignore_ascii_case("changed") => "changed",
+        _ => "deleted",
+    }
+}
+
+/// A deletion record: same id, `deleted_in_source` with the reason, dated at the sync time.
+pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Value {
+    let mut data = Map::new();
+    data.insert("deleted_in_source".into(), Value::Bool(true));
+    data.insert("deleted_reason".into(), Value::String(removed_reason(removed).into()));
+    envelope(id, None, sync_time, data)
+}
+
+/// A live object of a delta record type: its copied properties plus the deletion fields set to "live".
+/// The caller adds the derived fields.
+pub fn live_data(rt: &RecordType, obj: &Value) -> Map<String, Value> {
+    let mut data = rt.copy_props(obj);
+    data.insert("deleted_in_source".into(), Value::Bool(false));
+    data.insert("deleted_reason".into(), Value::Null);
+    data
+}
+
+/// `#microsoft.graph.servicePrincipal` → `servicePrincipal` (the member types of the contract).
+pub fn odata_kind(obj: &Value) -> Option<&str> {
+    let t = obj.get("@odata.type").and_then(Value::as_str)?;
+    let kind = t.rsplit('.').next().unwrap_or(t).trim_start_matches('#');
+    (!kind.is_empty()).then_some(kind)
+}
+
+/// The `$select` list of a delta: the record type's copied properties plus `extra`, sorted, once each.
+pub fn select_list(extra: &[&str], rt: &RecordType) -> String {
+    let mut select: Vec<&str> = extra.to_vec();
+    select.extend(rt.graph_properties());
+    select.sort_unstable();
+    select.dedup();
+    select.join(",")
+}
+
+/// True when a delta entry carries properties of the object itself, not only its id and annotations
+/// (a large group's later member slices may repeat just the id with more `members@delta`).
+pub fn has_properties(obj: &Value) -> bool {
+    obj.as_object().is_some_and(|o| o.keys().any(|k| k != "id" && !k.contains('@')))
+}
+
+/// A non-empty string property.
+pub fn str_prop<'a>(obj: &'a Value, prop: &str) -> Option<&'a str> {
+    obj.get(prop).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    }
+
+    #[test]
+    fn dates_are_honest() {
+        let r = envelope("x", None, at(), Map::new());
+        assert_eq!(
+            (r["created_date"].as_str(), r["modified_date"].as_str()),
+            (Some("2026-11-27T08:00:00Z"), Some("2026-11-27T08:00:00.000Z"))
+        );
+        let later = time_of(&json!({"t": "2027-01-01T00:00:00Z"}), "t");
+        let r = envelope("x", later, at(), Map::new());
+        assert_eq!(r["modified_date"], "2027-01-01T00:00:00.000Z", "never earlier than created");
+        assert!(time_of(&json!({"t": "never"}), "t").is_none());
+    }
+
+    #[test]
+    fn removed_reasons_and_kinds() {
+        assert_eq!(removed_reason(&json!({"reason": "changed"})), "changed");
+        assert_eq!(removed_reason(&json!({"reason": "deleted"})), "deleted");
+        assert_eq!(removed_reason(&json!({})), "deleted");
+        let d = deletion("g1", &json!({"reason": "changed"}), at());
+        assert_eq!(d["data"], json!({"deleted_in_source": true, "deleted_reason": "changed"}));
+        assert_eq!(odata_kind(&json!({"@odata.type": "#microsoft.graph.orgContact"})), Some("orgContact"));
+        assert_eq!(odata_kind(&json!({"id": "x"})), None);
+        assert_eq!(str_prop(&json!({"a": ""}), "a"), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! Directory roles from `/directoryRoles/delta?$select=…,members` (`directory_roles` + `role_members`
+//! `<roleId>_<memberId>`), and unified RBAC role assignments, a full read, as `role_members` `rbac_<id>`.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::groups::{member_changes, membership_data};
+use super::list::ListExtractor;
+use super::record::{deletion, envelope, has_properties, live_data, select_list, str_prop};
+use super::{DeltaExtractor, ExtractCtx, PerEntry};
+use crate::schema::DIRECTORY_ROLES;
+
+pub const ROLE_ITEM: &str = "directory_roles";
+pub const MEMBER_ITEM: &str = "role_members";
+
+pub fn extractor() -> DeltaExtractor {
+    let select = select_list(&["id", "members"], &DIRECTORY_ROLES);
+    DeltaExtractor {
+        record_type: ROLE_ITEM,
+        initial_path: format!("/v1.0/directoryRoles/delta?$select={select}"),
+        normalize,
+    }
+}
+
+/// Unified RBAC assignments at every scope (no delta exists: a snapshot each sync).
+pub fn rbac_extractor() -> ListExtractor {
+    ListExtractor {
+        record_type: MEMBER_ITEM,
+        path: "/v1.0/roleManagement/directory/roleAssignments".into(),
+        normalize: Box::new(PerEntry(rbac_normalize)),
+    }
+}
+
+fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
+    normalize_at(obj, ctx.sync_time)
+}
+
+fn rbac_normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
+    rbac_at(obj, ctx.sync_time).map(|r| (MEMBER_ITEM, r)).into_iter().collect()
+}
+
+/// One directoryRoles-delta entry → its role record and one `role_members` record per `members@delta` entry.
+pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str, Value)> {
+    let Some(id) = str_prop(obj, "id") else { return Vec::new() };
+    if let Some(removed) = obj.get("@removed") {
+        return vec![(ROLE_ITEM, deletion(id, removed, sync_time))];
+    }
+    let mut out = Vec::new();
+    if has_properties(obj) {
+        out.push((ROLE_ITEM, envelope(id, None, sync_time, live_data(&DIRECTORY_ROLES, obj))));
+    }
+    let template = str_prop(obj, "roleTemplateId").map_or(Value::Null, |t| json!(t));
+    for change in member_changes(obj) {
+        let mut data = membership_data(&change);
+        data.insert("role_id".into(), json!(id));
+        data.insert("role_definition_id".into(), template.clone());
+        // Members of an activated directory role hold it tenant-wide.
+        data.insert("directory_scope_id".into(), json!("/"));
+        data.insert("assignment_source".into(), json!("directoryRole"));
+        out.push((MEMBER_ITEM, envelope(&format!("{id}_{}", change.member_id), None, sync_time, data)));
+    }
+    out
+}
+
+/// One unified RBAC `unifiedRoleAssignment` → a `role_members` record `rbac_<id>`.
+pub fn rbac_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+    let id = str_prop(obj, "id")?;
+    let text = |prop: &str| str_prop(obj, prop).map_or(Value::Null, |v| json!(v));
+    let member_type = obj.get("principal").and_then(super::record::odata_kind).map_or(Value::Null, |t| json!(t));
+    let mut data = Map::new();
+    data.insert("role_id".into(), Value::Null);
+    data.insert("role_definition_id".into(), text("roleDefinitionId"));
+    data.insert("member_id".into(), text("principalId"));
+    data.insert("member_type".into(), member_type);
+    data.insert("directory_scope_id".into(), text("directoryScopeId"));
+    data.insert("assignment_source".into(), json!("roleAssignment"));
+    data.insert("remove_member_ids".into(), Value::Null);
+    data.insert("deleted_in_source".into(), Value::Bool(false));
+    data.insert("deleted_reason".into(), Value::Null);
+    Some(envelope(&format!("rbac_{id}"), None, sync_time, data))
+}

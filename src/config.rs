@@ -29,6 +29,8 @@ pub struct Config {
     pub graph_max_retries: usize,
     /// First back-off step for Graph retries without `Retry-After`.
     pub graph_retry_base: Duration,
+    /// The throttling buckets the worker keeps to (Graph's documented limits by default).
+    pub limits: crate::graph::limiter::Limits,
 }
 
 impl Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             platform_timeout: Duration::from_secs(30),
             graph_max_retries: 6,
             graph_retry_base: Duration::from_millis(500),
+            limits: crate::graph::limiter::Limits::default(),
         }
     }
 }

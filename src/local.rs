@@ -88,7 +88,7 @@ pub async fn run(args: SyncArgs) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     tokens.token().await.map_err(|e| e.to_string())?;
-    let limiter = Arc::new(TenantLimiter::new(3_500));
+    let limiter = Arc::new(TenantLimiter::with_limits(&cfg.limits));
     let graph = Arc::new(
         GraphClient::new(http, &cfg.graph_url, tokens, limiter, cfg.graph_max_retries, cfg.graph_retry_base)
             .map_err(|e| e.to_string())?,

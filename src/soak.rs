@@ -48,8 +48,10 @@ fn fault(route: &str, status: u16, times: u32) -> FaultRule {
 /// so that the gap holds nothing but the one mutation the caller then makes without deletions.
 fn arm(rng: &mut StdRng, h: &Harness, totals: &mut Totals, restarts_allowed: bool) -> bool {
     let mut expired = false;
-    // The last two kinds restart the next round; they need the previous sync to have completed.
-    let kinds = if restarts_allowed { 14 } else { 12 };
+    // The last kind restarts the next round; it needs the previous sync to have completed. Faults that move
+    // Graph's clock (expired access tokens, delta links past 7 days) are left to their own end-to-end tests:
+    // here they would leave Graph's clock days ahead of the worker's, a skew no real tenant has.
+    let kinds = if restarts_allowed { 12 } else { 11 };
     for _ in 0..rng.random_range(0..=3) {
         let (kind, rule): (&str, Option<FaultRule>) = match rng.random_range(0..kinds) {
             0 => ("state.get 500", Some(fault("state.get", 500, rng.random_range(1..=3)))),
@@ -75,10 +77,6 @@ fn arm(rng: &mut StdRng, h: &Harness, totals: &mut Totals, restarts_allowed: boo
                 ("graph hostile: slow, truncated and reset bodies, wrong content types", None)
             }
             10 => {
-                h.graph.advance_clock(2 * 3600);
-                ("expired access token", None)
-            }
-            11 => {
                 h.graph.set_faults(Faults {
                     replay_changes: rng.random_range(1..20),
                     empty_first_page: rng.random(),
@@ -86,16 +84,11 @@ fn arm(rng: &mut StdRng, h: &Harness, totals: &mut Totals, restarts_allowed: boo
                 });
                 ("replayed delta changes", None)
             }
-            12 => {
+            _ => {
                 h.graph.set_faults(Faults { gone_next: 1, ..Faults::default() });
                 // A 410 restarts the round just as an expired link does.
                 expired = true;
                 ("graph 410 resync", None)
-            }
-            _ => {
-                h.graph.advance_clock(8 * 86_400);
-                expired = true;
-                ("expired delta link", None)
             }
         };
         if let Some(rule) = rule {

@@ -400,7 +400,9 @@ impl Worker {
     /// The tenant's limiter; the identity bucket starts at the smallest size until the tenant is measured.
     fn limiter(&self, tenant: &str) -> Arc<TenantLimiter> {
         let mut all = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
-        all.entry(tenant.trim().to_ascii_lowercase()).or_insert_with(|| Arc::new(TenantLimiter::new(3_500))).clone()
+        all.entry(tenant.trim().to_ascii_lowercase())
+            .or_insert_with(|| Arc::new(TenantLimiter::with_limits(&self.cfg.limits)))
+            .clone()
     }
 
     async fn data(

@@ -46,11 +46,12 @@ impl<T: PerUser> Extractor for UserScoped<T> {
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
         let first = match state.watermark {
             None => self.0.full_path().to_string(),
-            Some(since) => audit_url(since, ctx.sync_time),
+            Some(since) => audit_url(since),
         };
         let full = state.watermark.is_none();
         let mut walk = PageWalk::resume(state, &first);
         let mut done: HashSet<String> = HashSet::new();
+        let mut newest = None;
         loop {
             let page = match walk.fetch(ctx).await {
                 Ok(Step::Page(page)) => page,
@@ -61,6 +62,7 @@ impl<T: PerUser> Extractor for UserScoped<T> {
             if full {
                 self.0.full_page(ctx, &page.items, state).await?;
             } else {
+                newest = newest.max(super::security_info::newest_event(&page.items, "activityDateTime"));
                 let todo: Vec<Change> = changes(&page.items, self.0.triggers())
                     .into_iter()
                     .filter(|c| done.insert(format!("{}|{}", c.user_id, c.method_ids.join(","))))
@@ -75,7 +77,9 @@ impl<T: PerUser> Extractor for UserScoped<T> {
                 }
             }
             if !walk.advance(state, page.next_link) {
-                state.watermark = Some(ctx.sync_time);
+                // A full read is current as of the sync start; an audit walk as of the newest event Graph
+                // returned (never earlier than before, and unchanged when there was none).
+                state.watermark = if full { Some(ctx.sync_time) } else { state.watermark.max(newest) };
                 return Ok(Stop::Finished);
             }
         }

@@ -18,14 +18,24 @@ pub struct Change {
     pub method_ids: Vec<String>,
 }
 
-/// The audit query for changes since `since` (minus the overlap) until `until`.
-pub fn audit_url(since: DateTime<Utc>, until: DateTime<Utc>) -> String {
-    use super::norm::{filter_ceil, filter_floor};
+/// The audit query for changes since `since` (minus the overlap). It has no upper bound: Graph's clock, not
+/// ours, decides what "now" is, and the watermark then moves to the newest event Graph returned.
+pub fn audit_url(since: DateTime<Utc>) -> String {
+    use super::norm::filter_floor;
     format!(
-        "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%20{}%20and%20activityDateTime%20le%20{}&$top=1000",
-        filter_floor((since - OVERLAP).min(until)),
-        filter_ceil(until)
+        "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%20{}&$top=1000",
+        filter_floor(since - OVERLAP)
     )
+}
+
+/// The newest `activityDateTime` on a page of audit events.
+pub fn newest_event(items: &[Value], property: &str) -> Option<DateTime<Utc>> {
+    items
+        .iter()
+        .filter_map(|e| e.get(property).and_then(Value::as_str))
+        .filter_map(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .max()
 }
 
 /// Whether an audit activity is about a user's authentication methods.

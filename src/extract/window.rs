@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 
 use super::fullread::{NormalizeOne, PageWalk, Step};
-use super::norm::{filter_ceil, filter_floor};
+use super::norm::filter_floor;
 use super::{logs, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
@@ -30,17 +30,16 @@ pub struct WindowExtractor {
 }
 
 impl WindowExtractor {
-    /// The window of this sync: from the watermark minus the overlap (or the default retention) to the
-    /// sync start.
-    pub fn window(&self, state: &TypeState, sync_time: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let from = state.watermark.map_or(sync_time - DEFAULT_RETENTION, |w| w - OVERLAP);
-        (from.min(sync_time), sync_time)
+    /// Where this sync's window starts: the watermark minus the overlap, or the retention limit. It has no
+    /// upper bound: Graph's clock decides what "now" is, and the watermark then moves to the newest event
+    /// Graph returned, so a clock difference between Graph and the worker cannot open a gap.
+    pub fn window_start(&self, state: &TypeState, sync_time: DateTime<Utc>) -> DateTime<Utc> {
+        state.watermark.map_or(sync_time - DEFAULT_RETENTION, |w| w - OVERLAP)
     }
 
-    pub fn first_url(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    pub fn first_url(&self, from: DateTime<Utc>) -> String {
         let p = self.time_property;
-        let (from, to) = (filter_floor(from), filter_ceil(to));
-        format!("{}?$filter={p}%20ge%20{from}%20and%20{p}%20le%20{to}&$top={}", self.path, self.top)
+        format!("{}?$filter={p}%20ge%20{}&$top={}", self.path, filter_floor(from), self.top)
     }
 }
 
@@ -51,8 +50,9 @@ impl Extractor for WindowExtractor {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
-        let (from, to) = self.window(state, ctx.sync_time);
-        let first = self.first_url(from, to);
+        let from = self.window_start(state, ctx.sync_time);
+        let first = self.first_url(from);
+        let mut newest = None;
         let mut walk = PageWalk::resume(state, &first);
         let mut seen: HashSet<String> = HashSet::new();
         loop {
@@ -62,6 +62,7 @@ impl Extractor for WindowExtractor {
                 Err(GraphError::DeltaExpired(why)) if walk.restart(state, &first, &why, self.record_type) => continue,
                 Err(e) => return Err(e.into()),
             };
+            newest = newest.max(super::security_info::newest_event(&page.items, self.time_property));
             for item in &page.items {
                 let Some(id) = item.get("id").and_then(|v| v.as_str()) else { continue };
                 if seen.contains(id) {
@@ -76,7 +77,8 @@ impl Extractor for WindowExtractor {
                 }
             }
             if !walk.advance(state, page.next_link) {
-                state.watermark = Some(to);
+                // The newest event seen; without any, the window's start (the next window then overlaps it).
+                state.watermark = state.watermark.max(newest).or(Some(from));
                 return Ok(Stop::Finished);
             }
         }
@@ -112,14 +114,14 @@ mod tests {
         let sync = DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z").unwrap().with_timezone(&Utc);
         let ex = directory_audit_logs();
         let mut st = TypeState::default();
-        assert_eq!(ex.window(&st, sync).0, sync - Duration::days(30));
+        assert_eq!(ex.window_start(&st, sync), sync - Duration::days(30));
         st.watermark = Some(sync - Duration::hours(6));
-        let (from, to) = ex.window(&st, sync);
-        assert_eq!((from, to), (sync - Duration::hours(6) - Duration::minutes(15), sync));
+        let from = ex.window_start(&st, sync);
+        assert_eq!(from, sync - Duration::hours(6) - Duration::minutes(15));
         assert_eq!(
-            ex.first_url(from, to),
-            "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-03-10T05:45:00Z%20and%20activityDateTime%20le%202026-03-10T12:00:00Z&$top=1000"
+            ex.first_url(from),
+            "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-03-10T05:45:00Z&$top=1000"
         );
-        assert!(sign_in_logs().first_url(from, to).contains("createdDateTime%20ge%20"));
+        assert!(sign_in_logs().first_url(from).contains("createdDateTime%20ge%20"));
     }
 }

@@ -66,6 +66,21 @@ pub fn cost_of(path: &str, query: &str) -> (Bucket, u32) {
     (Bucket::Identity, cost.max(1) as u32)
 }
 
+/// The bucket sizes the worker keeps to. The defaults are Graph's documented limits (the identity bucket
+/// starts at the smallest tenant size); tests against an unthrottled simulator may raise them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub identity_ru_per_10s: u32,
+    pub reports_per_10s: u32,
+    pub conditional_access_per_s: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { identity_ru_per_10s: 3_500, reports_per_10s: 5, conditional_access_per_s: 1 }
+    }
+}
+
 struct Gate {
     limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
     paused_until: Mutex<Option<Instant>>,
@@ -117,10 +132,14 @@ pub struct TenantLimiter {
 impl TenantLimiter {
     /// `identity_ru` per 10 s; the reports and conditional-access buckets are fixed by Graph.
     pub fn new(identity_ru: u32) -> TenantLimiter {
+        TenantLimiter::with_limits(&Limits { identity_ru_per_10s: identity_ru, ..Limits::default() })
+    }
+
+    pub fn with_limits(limits: &Limits) -> TenantLimiter {
         TenantLimiter {
-            identity: Gate::new(identity_ru, Duration::from_secs(10)),
-            reports: Gate::new(5, Duration::from_secs(10)),
-            conditional_access: Gate::new(1, Duration::from_secs(1)),
+            identity: Gate::new(limits.identity_ru_per_10s, Duration::from_secs(10)),
+            reports: Gate::new(limits.reports_per_10s, Duration::from_secs(10)),
+            conditional_access: Gate::new(limits.conditional_access_per_s, Duration::from_secs(1)),
         }
     }
 

@@ -69,6 +69,13 @@ pub fn worker_config(info: &SimInfo, opts: &HarnessOptions) -> Config {
         batch_size: opts.batch_size,
         platform_retry_base: opts.platform_retry_base,
         graph_retry_base: Duration::from_millis(50),
+        // The harness's simulator does not throttle; the limiter's own tests cover Graph's real limits,
+        // and `bench` runs with them against a throttling simulator.
+        limits: crate::graph::limiter::Limits {
+            identity_ru_per_10s: 100_000,
+            reports_per_10s: 10_000,
+            conditional_access_per_s: 1_000,
+        },
         ..Config::default()
     }
 }

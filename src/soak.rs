@@ -108,6 +108,8 @@ fn mutation(rng: &mut StdRng, users: usize, deletions: bool) -> MutationSpec {
         hard_delete: if deletions { rng.random_range(0..=n / 2) } else { 0 },
         restore: rng.random_range(0..=n / 4),
         activity: rng.random_range(0..=3),
+        // Directory mutations delete too, so they wait out a pending restart like user deletions.
+        directory: if deletions { rng.random_range(0..=3) } else { 0 },
         seed: rng.random(),
         ..MutationSpec::default()
     }

@@ -46,7 +46,7 @@ impl<T: PerUser> Extractor for UserScoped<T> {
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
         let first = match state.watermark {
             None => self.0.full_path().to_string(),
-            Some(since) => audit_url(since, ctx.sync_time),
+            Some(since) => audit_url(since),
         };
         let full = state.watermark.is_none();
         let mut walk = PageWalk::resume(state, &first);

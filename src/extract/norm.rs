@@ -16,14 +16,6 @@ pub fn filter_floor(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A `$filter` upper bound: the time rounded up to the next whole second (an event later in the same
-/// second as the bound is then read now, and maybe again in the next overlapping window: never lost).
-pub fn filter_ceil(t: DateTime<Utc>) -> String {
-    let floor = DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t);
-    let ceil = if floor < t { floor + chrono::Duration::seconds(1) } else { floor };
-    ceil.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// A Graph timestamp, or None when missing, unparseable or before 1971 (Graph's "never" and the epoch).
 pub fn parse_ts(v: Option<&Value>) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(v?.as_str()?).ok()?.with_timezone(&Utc);
@@ -118,12 +110,9 @@ mod tests {
     }
 
     #[test]
-    fn filter_bounds_never_cut_an_event() {
+    fn filter_lower_bounds_round_down() {
         let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:05.250Z").unwrap().with_timezone(&Utc);
         assert_eq!(filter_floor(t), "2026-03-01T10:00:05Z");
-        assert_eq!(filter_ceil(t), "2026-03-01T10:00:06Z");
-        let whole = DateTime::parse_from_rfc3339("2026-03-01T10:00:05Z").unwrap().with_timezone(&Utc);
-        assert_eq!(filter_ceil(whole), "2026-03-01T10:00:05Z");
     }
 
     #[test]

@@ -1,13 +1,14 @@
-//! Time-window extraction of the logs (directory audits, sign-ins): one window per sync from the
-//! watermark minus a 15-minute overlap to the sync start, paged, deduplicated by id; the watermark moves only
-//! when the window is complete. The plan starts the first window at the tenant's retention limit.
+//! Time-window extraction of the logs (directory audits, sign-ins): one window per sync from the watermark
+//! minus a 15-minute overlap, open-ended (events stamped by a Graph clock ahead of ours are read now, and
+//! again next time, never lost), paged, deduplicated by id; the watermark becomes the sync start only when
+//! the window is complete. The plan starts the first window at the tenant's retention limit.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::fullread::{NormalizeOne, PageWalk, Step};
-use super::norm::{filter_ceil, filter_floor};
+use super::norm::filter_floor;
 use super::{logs, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
@@ -37,10 +38,9 @@ impl WindowExtractor {
         (from.min(sync_time), sync_time)
     }
 
-    pub fn first_url(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-        let p = self.time_property;
-        let (from, to) = (filter_floor(from), filter_ceil(to));
-        format!("{}?$filter={p}%20ge%20{from}%20and%20{p}%20le%20{to}&$top={}", self.path, self.top)
+    /// The window's first page: everything since `from` (no upper bound: see the module comment).
+    pub fn first_url(&self, from: DateTime<Utc>) -> String {
+        format!("{}?$filter={}%20ge%20{}&$top={}", self.path, self.time_property, filter_floor(from), self.top)
     }
 }
 
@@ -52,7 +52,7 @@ impl Extractor for WindowExtractor {
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
         let (from, to) = self.window(state, ctx.sync_time);
-        let first = self.first_url(from, to);
+        let first = self.first_url(from);
         let mut walk = PageWalk::resume(state, &first);
         let mut seen: HashSet<String> = HashSet::new();
         loop {
@@ -117,9 +117,9 @@ mod tests {
         let (from, to) = ex.window(&st, sync);
         assert_eq!((from, to), (sync - Duration::hours(6) - Duration::minutes(15), sync));
         assert_eq!(
-            ex.first_url(from, to),
-            "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-03-10T05:45:00Z%20and%20activityDateTime%20le%202026-03-10T12:00:00Z&$top=1000"
+            ex.first_url(from),
+            "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-03-10T05:45:00Z&$top=1000"
         );
-        assert!(sign_in_logs().first_url(from, to).contains("createdDateTime%20ge%20"));
+        assert!(sign_in_logs().first_url(from).contains("createdDateTime%20ge%20"));
     }
 }

@@ -1,6 +1,5 @@
-//! The plan of a sync, made before any data request: per record type available, or skipped with a reason
-//! (a missing application permission, from the token's `roles` claim; a missing licence, from one
-//! `subscribedSkus` read, else a `$top=1` probe of the gated endpoint). Skipped types cost no requests.
+//! The plan of a sync, before any data request: per record type available or skipped (a permission missing
+//! from the token's `roles`, a licence from `subscribedSkus` or a `$top=1` probe); skipped types cost nothing.
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};

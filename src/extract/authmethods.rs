@@ -1,7 +1,5 @@
-//! Authentication methods and the registration report, per user. Initial sync: every user's methods through
-//! `$batch` (user ids paged from `/users`), and the paged report. Incremental: only the users named by
-//! security-info audit events since the last sync are re-read (their current methods, plus deletions of the
-//! method ids the events named that are gone). The checkpoint is the `nextLink` of the list being walked.
+//! Authentication methods and the registration report, per user: a full read (`$batch` per page of users, the
+//! paged report), then per sync only the users named by audit events since the last one (cursor: a nextLink).
 
 use std::collections::HashSet;
 
@@ -146,6 +144,8 @@ async fn all_items(ctx: &ExtractCtx, body: Value) -> Result<Vec<Value>, GraphErr
     Ok(items)
 }
 
+/// The methods of each user. A re-read sends the user's current methods (dated at the sync: a per-user
+/// snapshot, docs/contracts.md) and a deletion for every method id the audit events named that is gone.
 pub struct Methods;
 
 #[async_trait::async_trait]
@@ -222,6 +222,7 @@ impl PerUser for Methods {
     }
 }
 
+/// The registration report: paged on a full read, one row per named user (`$batch`) afterwards.
 pub struct Registrations;
 
 #[async_trait::async_trait]

@@ -1,6 +1,5 @@
-//! Discovery of the directory extensions defined for users: `POST /directoryObjects/getAvailableExtensionProperties`
-//! (body `{}`), and when it returns nothing (tenants with > 1,000 service principals) every application's paged
-//! `extensionProperties`, fanned out through `$batch`. Requests a missing permission would refuse are not sent.
+//! Discovery of the users' directory extensions: `getAvailableExtensionProperties`, else every application's
+//! paged `extensionProperties` through `$batch`; requests a missing permission would refuse are not sent.
 
 use std::sync::Arc;
 

@@ -1,7 +1,5 @@
-//! Time-window extraction of the logs (directory audits, sign-ins): one window per sync from the watermark
-//! minus a 15-minute overlap, open-ended (events stamped by a Graph clock ahead of ours are read now, and
-//! again next time, never lost), paged, deduplicated by id; the watermark becomes the sync start only when
-//! the window is complete. The plan starts the first window at the tenant's retention limit.
+//! Log windows (audits, sign-ins): from the watermark minus 15 minutes, open-ended, paged, deduplicated by id;
+//! the watermark becomes the sync start once the window is complete (first window: the retention limit).
 
 use std::collections::HashSet;
 
@@ -20,6 +18,8 @@ pub const DEFAULT_RETENTION: Duration = Duration::days(30);
 /// Ids remembered for deduplication within one invocation (beyond it, a re-sent event is a harmless upsert).
 const MAX_SEEN: usize = 200_000;
 
+/// One log type read in time windows. A window has no upper bound: an event stamped by a Graph clock ahead of
+/// the worker's is read now and again in the next (overlapping) window, never lost; a duplicate is an upsert.
 pub struct WindowExtractor {
     pub record_type: &'static str,
     /// The collection, e.g. `/v1.0/auditLogs/directoryAudits`.

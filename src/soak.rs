@@ -111,7 +111,6 @@ fn mutation(rng: &mut StdRng, users: usize, deletions: bool) -> MutationSpec {
         // Directory mutations delete too, so they wait out a pending restart like user deletions.
         directory: if deletions { rng.random_range(0..=3) } else { 0 },
         seed: rng.random(),
-        ..MutationSpec::default()
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub use crate::sim::graph::Preset;
 use crate::sim::graph::{GraphSim, GraphSimOptions, MutationSpec};
 use crate::sim::platform::{verify, Connection, Driver, DriverOptions, HttpWorker, PlatformOptions, PlatformSim};
 
@@ -28,25 +29,6 @@ pub struct BenchArgs {
     pub json: bool,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum Preset {
-    Small,
-    Medium,
-    Large,
-    Xl,
-}
-
-impl Preset {
-    pub fn users(self) -> usize {
-        match self {
-            Preset::Small => 1_000,
-            Preset::Medium => 10_000,
-            Preset::Large => 100_000,
-            Preset::Xl => 1_000_000,
-        }
-    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

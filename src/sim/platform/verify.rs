@@ -274,6 +274,31 @@ fn check_objects(
     counts_for(store, item_type, live.len())
 }
 
+/// Every expected record is in the store, live, with equal fields and sane dates. `live_phrase` words the
+/// message for a record the tenant has but the store marks deleted ("<phrase> marked deleted_in_source").
+fn check_expected_live(
+    store: &RecordStore,
+    item_type: &str,
+    expected: &HashMap<String, Fields>,
+    live_phrase: &str,
+    mm: &mut Mismatches,
+) {
+    for (id, fields) in expected {
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        if is_deleted(rec) {
+            mm.push(format!("{tag}: {live_phrase} marked deleted_in_source"));
+        }
+        for (field, want) in fields {
+            field_eq(&tag, rec, field, want, mm);
+        }
+        check_dates(&tag, rec, None, mm);
+    }
+}
+
 /// Relation records (`<parent>_<child>` ids): exactly the expected ones present and live, with equal
 /// fields. A record outside the set is accepted only when its parent (`parent_field` → `parent_type`)
 /// has left the tenant and is marked deleted in the store: Graph reports a removed parent, not its links.
@@ -285,20 +310,7 @@ fn check_relations(
     skip: &dyn Fn(&str) -> bool,
     mm: &mut Mismatches,
 ) {
-    for (id, fields) in expected {
-        let tag = format!("{item_type}/{id}");
-        let Some(rec) = store.get(item_type, id) else {
-            mm.push(format!("{tag}: missing from the store"));
-            continue;
-        };
-        if is_deleted(rec) {
-            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
-        }
-        for (field, want) in fields {
-            field_eq(&tag, rec, field, want, mm);
-        }
-        check_dates(&tag, rec, None, mm);
-    }
+    check_expected_live(store, item_type, expected, "exists in the tenant but is", mm);
     for (id, rec) in store.records.get(item_type).into_iter().flatten() {
         if expected.contains_key(id) || skip(id) {
             continue;
@@ -582,20 +594,7 @@ pub fn check_license_assignments(store: &RecordStore, truth: &Value, mm: &mut Mi
             expected.insert(id, fields);
         }
     }
-    for (id, fields) in &expected {
-        let tag = format!("license_assignments/{id}");
-        let Some(rec) = store.get("license_assignments", id) else {
-            mm.push(format!("{tag}: missing from the store"));
-            continue;
-        };
-        if is_deleted(rec) {
-            mm.push(format!("{tag}: assigned in the tenant but marked deleted_in_source"));
-        }
-        for (field, want) in fields {
-            field_eq(&tag, rec, field, want, mm);
-        }
-        check_dates(&tag, rec, None, mm);
-    }
+    check_expected_live(store, "license_assignments", &expected, "assigned in the tenant but", mm);
     if skus.is_some() {
         for (id, rec) in store.records.get("license_assignments").into_iter().flatten() {
             if !expected.contains_key(id) && !is_deleted(rec) {

@@ -27,6 +27,8 @@ pub enum Command {
     Handle(HandleArgs),
     /// Extract a tenant into a folder without DevRev (artifacts, state, report), with progress bars.
     Sync(crate::local::SyncArgs),
+    /// Test a connection: token, granted permissions, licence, and which record types will sync.
+    Check(crate::check::CheckArgs),
     /// The production worker: receive AirSync invocations over HTTP.
     Serve(ServeArgs),
     /// The simulators the worker is tested against.
@@ -182,6 +184,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Handle(args) => handle(args).await,
         Command::Serve(args) => crate::serve::serve(args).await,
         Command::Sync(args) => crate::local::run(args).await,
+        Command::Check(args) => crate::check::run(args).await,
         Command::Demo(args) => crate::demo::run(args).await,
         Command::Bench(args) => bench(args).await,
         Command::Soak(args) => soak(args).await,

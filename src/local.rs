@@ -114,14 +114,21 @@ pub async fn run(args: SyncArgs) -> Result<(), String> {
         })
     };
     let metadata = ArtifactSink::new(store.clone(), cfg.batch_size);
+    let token = graph.tokens().token().await.map_err(|e| e.to_string())?;
+    let roles = engine::plan::token_roles(&token);
+    let discovered = extract::custom_fields::discover(&graph, roles.as_deref()).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "directory extensions could not be discovered; only on-premises attributes");
+        Vec::new()
+    });
+    let custom = Arc::new(schema::custom_fields::user_custom_fields(&discovered));
     metadata
-        .put_single("external_domain_metadata", vec![schema::external_domain_metadata()], true)
+        .put_single("external_domain_metadata", vec![schema::external_domain_metadata(&discovered)], true)
         .await
         .map_err(|e| e.to_string())?;
 
     let extractors = extract::all();
     let mode = if args.incremental { "INCREMENTAL" } else { "INITIAL" };
-    engine::start_sync(&mut state.ours, &extractors, mode, Utc::now());
+    engine::plan::start(&graph, &mut state.ours, &extractors, mode, Utc::now()).await.map_err(|e| e.to_string())?;
     let history = History::default();
     let mut sent: BTreeMap<String, u64> = BTreeMap::new();
     loop {
@@ -135,6 +142,7 @@ pub async fn run(args: SyncArgs) -> Result<(), String> {
             sink.clone(),
             deadline,
             CancellationToken::new(),
+            custom.clone(),
         )
         .await;
         sink.flush().await.map_err(|e| e.to_string())?;

@@ -26,7 +26,7 @@ async fn main() -> ExitCode {
     let cli = entra_airsync::cli::Cli::parse();
     // The demo prints its own summary; its logs stay at warnings unless RUST_LOG asks for more.
     let default_level = match cli.command {
-        entra_airsync::cli::Command::Demo(_) => "warn",
+        entra_airsync::cli::Command::Demo(_) | entra_airsync::cli::Command::Check(_) => "warn",
         _ => "info",
     };
     init_logging(default_level);

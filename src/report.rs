@@ -195,6 +195,7 @@ mod tests {
             started_unix_ms: start,
             finished_unix_ms: start + ms as i64,
             reason: (status == "skipped").then(|| "permission denied".into()),
+            skip: None,
         }
     }
 

@@ -331,13 +331,13 @@ fn every_directory_record_type_is_declared_once_with_permissions() {
         let rt = schema::record_type(t).unwrap();
         assert!(!rt.permissions.is_empty(), "{t} names no permission");
     }
-    let metadata = schema::external_domain_metadata();
+    let metadata = schema::external_domain_metadata(&[]);
     assert_eq!(metadata["record_types"]["app_role_assignments"]["is_snapshot"], true);
     assert_eq!(
         metadata["record_types"]["group_members"]["fields"]["group_id"]["reference"]["refers_to"]["#record:groups"],
         serde_json::json!({})
     );
-    let mapping = schema::initial_domain_mapping();
+    let mapping = schema::initial_domain_mapping(&[]);
     let gm = &mapping["additional_mappings"]["record_type_mappings"]["group_members"];
     assert_eq!(gm["default_mapping"]["object_type"], "object_member");
     assert_eq!(

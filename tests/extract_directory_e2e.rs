@@ -76,7 +76,8 @@ async fn directory_initial_import_then_incremental_sync_match_the_tenant() {
     assert!(requests(&stats, "POST /v1.0/$batch") > 0, "owners and assignments go through $batch");
     if truth.get("subscribedSkus").is_some() {
         // (The licences simulator serves SKUs; without it licence names stay null and removals uninferred.)
-        assert_eq!(requests(&stats, "GET /v1.0/subscribedSkus"), 1, "one SKU read per invocation");
+        // One for the licence assignments' names, one for the plan's licence check at the start of the sync.
+        assert_eq!(requests(&stats, "GET /v1.0/subscribedSkus"), 2, "one SKU read per invocation, plus the plan's");
     }
 
     // Directory churn of every kind (creates, updates, deletes, membership adds and removals) plus users.

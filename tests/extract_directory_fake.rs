@@ -170,6 +170,7 @@ async fn fake(routes: Vec<(&str, Value)>, deadline_in: Duration) -> Fake {
         deadline: tokio::time::Instant::now() + deadline_in,
         stop: CancellationToken::new(),
         sync_time: sync_time(),
+        custom_fields: Arc::new(entra_airsync::schema::custom_fields::user_custom_fields(&[])),
     };
     Fake { script, store, ctx, base }
 }

@@ -53,6 +53,8 @@ struct Answer {
     sent: AtomicBool,
     /// What became of the answer: the event type delivered, or why not.
     delivered: Mutex<Option<Result<String, String>>>,
+    /// Per-record-type statistics of a data phase, sent as `event_data.statistics`.
+    statistics: Mutex<Option<Value>>,
 }
 
 impl Answer {
@@ -71,7 +73,12 @@ impl Answer {
 
     async fn deliver(&self, outcome: Outcome, artifacts: Vec<Descriptor>) -> Result<String, String> {
         let context = self.context.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let body = answer_body(self.phase, &outcome, context, artifacts);
+        let mut body = answer_body(self.phase, &outcome, context, artifacts);
+        if let Some(stats) = self.statistics.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            if let Some(data) = body.get_mut("event_data").and_then(Value::as_object_mut) {
+                data.insert("statistics".into(), stats);
+            }
+        }
         let event_type = body["event_type"].as_str().unwrap_or_default().to_string();
         match self.platform.emit(&body).await {
             Ok(()) => {
@@ -185,6 +192,7 @@ impl Worker {
             context: Mutex::new(event.event_context.clone()),
             sent: AtomicBool::new(false),
             delivered: Mutex::new(None),
+            statistics: Mutex::new(None),
         });
         let span = tracing::info_span!("invocation", event_type = %event.raw_type,
             sync_unit = %event.context_str("sync_unit_id"), request_id = %event.context_str("request_id"));
@@ -243,20 +251,33 @@ impl Worker {
             let outcome = flush(&sink, outcome).await;
             return answer.send(outcome, sink.descriptors()).await;
         }
-        let mut state = match self.load_state(&event, &answer, kind).await {
+        let (mut state, discovered) = match self.load_state(&event, &answer, kind).await {
             Ok(state) => state,
             Err(message) => return answer.send(Outcome::Error { message }, Vec::new()).await,
         };
         let deadline = started + self.cfg.soft_timeout;
         let outcome = match phase {
             Phase::Metadata => {
-                let metadata = schema::external_domain_metadata();
-                match sink.put_single("external_domain_metadata", vec![metadata], true).await {
-                    Ok(()) => Outcome::Done,
-                    Err(e) => Outcome::Error { message: e.to_string() },
+                let custom = match discovered {
+                    Some(custom) => Ok(custom),
+                    None => self.discover_custom_fields(&event).await,
+                };
+                match custom {
+                    Ok(custom) => {
+                        let metadata = schema::external_domain_metadata(&custom);
+                        match sink.put_single("external_domain_metadata", vec![metadata], true).await {
+                            Ok(()) => Outcome::Done,
+                            Err(e) => Outcome::Error { message: e.to_string() },
+                        }
+                    }
+                    Err(outcome) => outcome,
                 }
             }
-            Phase::Data => self.data(&event, kind, &mut state, sink.clone(), deadline).await,
+            Phase::Data => {
+                let (outcome, stats) = self.data(&event, kind, &mut state, sink.clone(), deadline).await;
+                *answer.statistics.lock().unwrap_or_else(|p| p.into_inner()) = stats;
+                outcome
+            }
             Phase::Attachments => {
                 let ctx = answer.context.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 window::complete_run(&ctx, &mut state);
@@ -280,8 +301,14 @@ impl Worker {
         answer.send(outcome, sink.descriptors()).await;
     }
 
-    /// Reads or initialises state, installs the mapping on a new snap-in version, resolves the window.
-    async fn load_state(&self, event: &Event, answer: &Answer, kind: Incoming) -> Result<WorkerState, String> {
+    /// Reads or initialises state, installs the mapping on a new snap-in version (with the custom fields
+    /// discovered for it, also returned), resolves the window.
+    async fn load_state(
+        &self,
+        event: &Event,
+        answer: &Answer,
+        kind: Incoming,
+    ) -> Result<(WorkerState, Option<Vec<schema::CustomField>>), String> {
         event.check_stateful()?;
         answer.platform.check_urls(&self.cfg).map_err(|e| e.to_string())?;
         let mut state =
@@ -297,10 +324,18 @@ impl Worker {
                     state
                 }
             };
+        let mut discovered = None;
         if state.sdk_str("snapInVersionId") != event.snap_in_version_id {
+            let custom = match self.discover_custom_fields(event).await {
+                Ok(custom) => custom,
+                Err(Outcome::Error { message }) => return Err(message),
+                Err(_) => Vec::new(),
+            };
+            let mapping = schema::initial_domain_mapping(&custom);
+            discovered = Some(custom);
             answer
                 .platform
-                .install_idm(&event.snap_in_id, &schema::initial_domain_mapping())
+                .install_idm(&event.snap_in_id, &mapping)
                 .await
                 .map_err(|e| format!("Error while installing initial domain mapping. {e}"))?;
             state.set_sdk_str("snapInVersionId", &event.snap_in_version_id);
@@ -313,7 +348,23 @@ impl Worker {
         if kind == Incoming::StartExtractingData && state.sdk_str("lastSyncStarted").is_empty() {
             state.set_sdk_str("lastSyncStarted", &now.to_rfc3339_opts(SecondsFormat::Millis, true));
         }
-        Ok(state)
+        Ok((state, discovered))
+    }
+
+    /// The users' directory extensions (custom fields). A token failure is the phase's error; any other
+    /// failure leaves only the on-premises attributes, with a warning.
+    async fn discover_custom_fields(&self, event: &Event) -> Result<Vec<schema::CustomField>, Outcome> {
+        let graph = self.graph(event).map_err(|message| Outcome::Error { message })?;
+        let token = graph.tokens().token().await.map_err(|e| Outcome::Error { message: e.to_string() })?;
+        let roles = engine::plan::token_roles(&token);
+        match extract::custom_fields::discover(&graph, roles.as_deref()).await {
+            Ok(custom) => Ok(custom),
+            Err(e @ GraphError::Auth(_)) => Err(Outcome::Error { message: e.to_string() }),
+            Err(e) => {
+                tracing::warn!(error = %e, "directory extensions could not be discovered; only on-premises attributes this time");
+                Ok(Vec::new())
+            }
+        }
     }
 
     fn graph(&self, event: &Event) -> Result<GraphClient, String> {
@@ -361,20 +412,38 @@ impl Worker {
         state: &mut WorkerState,
         sink: Arc<ArtifactSink>,
         deadline: Instant,
-    ) -> Outcome {
+    ) -> (Outcome, Option<Value>) {
         let graph = match self.graph(event) {
             Ok(g) => Arc::new(g),
-            Err(message) => return Outcome::Error { message },
+            Err(message) => return (Outcome::Error { message }, None),
         };
         if let Err(e) = graph.tokens().token().await {
-            return Outcome::Error { message: e.to_string() };
+            return (Outcome::Error { message: e.to_string() }, None);
         }
         let extractors = extract::all();
         if kind == Incoming::StartExtractingData {
-            engine::start_sync(&mut state.ours, &extractors, &event.mode, Utc::now());
+            if let Err(e) = engine::plan::start(&graph, &mut state.ours, &extractors, &event.mode, Utc::now()).await {
+                return (Outcome::Error { message: e.to_string() }, None);
+            }
         }
-        let (outcome, reports) =
-            engine::run_data(&mut state.ours, &extractors, graph.clone(), sink, deadline, self.shutdown.clone()).await;
+        let custom = match extract::custom_fields::for_data_phase(&graph, &state.ours).await {
+            Ok(custom) => custom,
+            Err(GraphError::Throttled { retry_after }) => {
+                return (Outcome::Delayed { seconds: retry_after.as_secs().max(1) }, None)
+            }
+            Err(e) => return (Outcome::Error { message: e.to_string() }, None),
+        };
+        let (outcome, reports) = engine::run_data(
+            &mut state.ours,
+            &extractors,
+            graph.clone(),
+            sink,
+            deadline,
+            self.shutdown.clone(),
+            custom,
+        )
+        .await;
+        let stats = serde_json::to_value(&reports).ok();
         tracing::info!(requests = graph.request_count(), reports = %serde_json::to_string(&reports).unwrap_or_default(), ?outcome, "data phase ended");
         if let Some(h) = &self.history {
             h.record(&reports, &graph.usage());
@@ -395,7 +464,7 @@ impl Worker {
                 m.incr("entra_airsync_graph_throttled_total", &labels, u.throttled);
             }
         }
-        outcome
+        (outcome, stats)
     }
 
     async fn external_sync_units(&self, event: &Event, sink: &ArtifactSink) -> Outcome {

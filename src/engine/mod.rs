@@ -2,6 +2,8 @@
 //! extractors concurrently under one deadline, and turn how they ended into one outcome (DONE, PROGRESS,
 //! DELAYED, ERROR) with per-record-type statistics. Skips (permission, licence) never fail the sync.
 
+pub mod plan;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,6 +17,7 @@ use crate::airsync::event::Outcome;
 use crate::airsync::state::{ConnectorState, Status};
 use crate::extract::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::graph::{GraphClient, GraphError};
+use crate::schema::CustomField;
 
 /// Per-record-type result of one invocation, for logs, the answer and reports.
 #[derive(Clone, Debug, Serialize)]
@@ -29,6 +32,9 @@ pub struct TypeReport {
     pub finished_unix_ms: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a skipped type: whether a permission or a licence is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<plan::SkipKind>,
 }
 
 /// Prepares the cursors at `START_EXTRACTING_DATA`. An INITIAL import re-reads everything; an
@@ -45,6 +51,7 @@ pub fn start_sync(state: &mut ConnectorState, extractors: &[Box<dyn Extractor>],
         if mode.eq_ignore_ascii_case("INITIAL") {
             st.delta_link = None;
             st.delta_at = None;
+            st.watermark = None;
         }
     }
 }
@@ -57,9 +64,10 @@ pub async fn run_data(
     sink: Arc<ArtifactSink>,
     deadline: Instant,
     stop: CancellationToken,
+    custom_fields: Arc<Vec<CustomField>>,
 ) -> (Outcome, Vec<TypeReport>) {
     let sync_time = state.sync_started.unwrap_or_else(Utc::now);
-    let ctx = ExtractCtx { graph, sink, deadline, stop, sync_time };
+    let ctx = ExtractCtx { graph, sink, deadline, stop, sync_time, custom_fields };
     let ctx = &ctx;
     let mut pending = Vec::new();
     for ex in extractors {
@@ -92,12 +100,25 @@ pub async fn run_data(
             Err(ExtractError::Graph(GraphError::Permission { code, message })) => {
                 tracing::warn!(record_type, %code, "permission missing; record type skipped");
                 st.status = Status::Skipped;
-                st.reason = Some(format!("permission denied ({code}): {message}"));
+                let grant = crate::schema::record_type(record_type)
+                    .map(|rt| {
+                        format!(
+                            "; grant the Microsoft Graph application permission {} and admin consent",
+                            plan::recommended(rt.permissions)
+                        )
+                    })
+                    .unwrap_or_default();
+                st.reason = Some(format!("permission denied ({code}): {message}{grant}"));
             }
             Err(ExtractError::Graph(GraphError::Licence { code, .. })) => {
                 tracing::warn!(record_type, %code, "licence missing; record type skipped");
                 st.status = Status::Skipped;
-                st.reason = Some(format!("not licensed ({code})"));
+                let needed = crate::schema::record_type(record_type)
+                    .map(|rt| {
+                        format!(": {}", plan::licence_reason(rt.licence, None).trim_start_matches("Not licensed: "))
+                    })
+                    .unwrap_or_default();
+                st.reason = Some(format!("not licensed ({code}){needed}"));
             }
             Err(ExtractError::Graph(GraphError::Throttled { retry_after })) => {
                 let secs = retry_after.as_secs().max(1);
@@ -119,6 +140,7 @@ pub async fn run_data(
                 started_unix_ms: elapsed.get(ex.record_type()).map_or(0, |t| t.1),
                 finished_unix_ms: elapsed.get(ex.record_type()).map_or(0, |t| t.1 + t.0 as i64),
                 reason: st.reason.clone(),
+                skip: if st.status == Status::Skipped { st.reason.as_deref().and_then(plan::skip_kind) } else { None },
             })
         })
         .collect();

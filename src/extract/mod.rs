@@ -2,7 +2,7 @@
 //! cursor in `TypeState`, normalize through `schema`, push records to the artifact sink, move the cursor.
 
 mod delta;
-mod users;
+pub mod users;
 // Directory record types (ex-directory).
 pub mod apps;
 pub mod assignments;
@@ -14,6 +14,16 @@ pub mod licences;
 pub mod list;
 pub mod record;
 pub mod roles;
+// Policies, reports, logs, custom fields (one block).
+pub mod authmethods;
+pub mod custom_fields;
+pub mod fullread;
+pub mod logs;
+pub mod norm;
+pub mod policies;
+pub mod security_info;
+pub mod window;
+pub mod workflows;
 
 use std::sync::Arc;
 
@@ -24,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use crate::airsync::artifacts::{ArtifactError, ArtifactSink};
 use crate::airsync::state::TypeState;
 use crate::graph::{GraphClient, GraphError};
+use crate::schema::CustomField;
 
 pub use delta::{DeltaExtractor, DeltaPages, PageNormalizer, PerEntry, Round};
 pub use list::ListExtractor;
@@ -38,6 +49,8 @@ pub struct ExtractCtx {
     pub stop: CancellationToken,
     /// `modified_date` of changes found in this sync.
     pub sync_time: DateTime<Utc>,
+    /// The users' custom fields of this invocation: on-premises attributes and discovered extensions.
+    pub custom_fields: Arc<Vec<CustomField>>,
 }
 
 impl ExtractCtx {
@@ -92,5 +105,14 @@ pub fn all() -> Vec<Box<dyn Extractor>> {
         Box::new(assignments::extractor()),
         Box::new(devices::extractor()),
         Box::new(contacts::extractor()),
+        // Policies, reports, logs (one block).
+        Box::new(authmethods::authentication_methods()),
+        Box::new(authmethods::user_registration_details()),
+        Box::new(policies::AuthMethodsPolicyExtractor),
+        Box::new(policies::conditional_access()),
+        Box::new(policies::pim_eligible_roles()),
+        Box::new(workflows::lifecycle_workflows()),
+        Box::new(window::directory_audit_logs()),
+        Box::new(window::sign_in_logs()),
     ]
 }

@@ -1,26 +1,52 @@
 //! Users from `/users/delta`: members and guests, with `@removed` entries sent as deletions
-//! (`changed` = soft-deleted, `deleted` = hard-deleted), and their licence assignments (`licences`).
+//! (`changed` = soft-deleted, `deleted` = hard-deleted), their licence assignments (`licences`), and their
+//! custom fields (on-premises extension attributes, discovered directory extensions) sent as `ext_…` keys.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
 use super::licences::WithLicences;
-use super::{DeltaPages, ExtractCtx};
-use crate::schema::{self, RecordType};
+use super::{DeltaPages, ExtractCtx, ExtractError, Extractor, Stop};
+use crate::airsync::state::TypeState;
+use crate::schema::custom_fields::{select_properties, value_of};
+use crate::schema::{self, CustomField, RecordType};
 
 fn users() -> &'static RecordType {
     &schema::USERS
 }
 
-pub fn extractor() -> DeltaPages {
-    let mut select: Vec<&str> = schema::users_extra_select().to_vec();
-    select.extend(users().graph_properties());
-    select.sort();
-    select.dedup();
-    DeltaPages {
-        record_type: "users",
-        initial_path: format!("/v1.0/users/delta?$select={}", select.join(",")),
-        pages: Box::new(WithLicences::new(normalize)),
+/// The users delta; its `$select` (fixed when a round starts) includes the custom fields of the sync.
+pub struct UsersExtractor;
+
+pub fn extractor() -> UsersExtractor {
+    UsersExtractor
+}
+
+impl UsersExtractor {
+    /// The first request of a round, selecting the declared fields and the custom fields.
+    pub fn initial_path(&self, custom: &[CustomField]) -> String {
+        let mut select: Vec<String> = schema::users_extra_select().iter().map(|s| s.to_string()).collect();
+        select.extend(users().graph_properties().iter().map(|s| s.to_string()));
+        select.extend(select_properties(custom));
+        select.sort();
+        select.dedup();
+        format!("/v1.0/users/delta?$select={}", select.join(","))
+    }
+}
+
+#[async_trait::async_trait]
+impl Extractor for UsersExtractor {
+    fn record_type(&self) -> &'static str {
+        "users"
+    }
+
+    async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
+        let delta = DeltaPages {
+            record_type: "users",
+            initial_path: self.initial_path(&ctx.custom_fields),
+            pages: Box::new(WithLicences::new(normalize)),
+        };
+        delta.run(ctx, state).await
     }
 }
 
@@ -57,10 +83,12 @@ fn sku_ids(obj: &Value) -> Value {
 
 /// One users-delta entry → its `users` record.
 pub fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
-    normalize_at(obj, ctx.sync_time).map(|r| ("users", r)).into_iter().collect()
+    normalize_at(obj, ctx.sync_time, &ctx.custom_fields).map(|r| ("users", r)).into_iter().collect()
 }
 
-pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+/// One users-delta entry → its record; `custom` are the users' custom fields of this sync
+/// (`schema::custom_fields::user_custom_fields`).
+pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>, custom: &[CustomField]) -> Option<Value> {
     let id = obj.get("id").and_then(Value::as_str)?;
     if let Some(removed) = obj.get("@removed") {
         return Some(deletion(id, removed, sync_time));
@@ -70,6 +98,9 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
     data.insert("assigned_sku_ids".into(), sku_ids(obj));
     data.insert("deleted_in_source".into(), Value::Bool(false));
     data.insert("deleted_reason".into(), Value::Null);
+    for field in custom {
+        data.insert(field.key.clone(), value_of(field, obj));
+    }
     let created = obj
         .get("createdDateTime")
         .and_then(Value::as_str)
@@ -83,6 +114,7 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::custom_fields::user_custom_fields;
 
     fn at() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().with_timezone(&Utc)
@@ -92,7 +124,7 @@ mod tests {
     fn guest_ext_upn_is_never_an_email_and_false_stays_false() {
         let guest = json!({"id": "g1", "userPrincipalName": "kim_fabrikam.example#EXT#@contoso-sim.onmicrosoft.com",
                            "mail": null, "userType": "Guest", "accountEnabled": false, "createdDateTime": "2024-11-02T08:01:55Z"});
-        let r = normalize_at(&guest, at()).unwrap();
+        let r = normalize_at(&guest, at(), &[]).unwrap();
         assert_eq!(r["data"]["email"], Value::Null);
         assert_eq!(r["data"]["account_enabled"], json!(false));
         assert_eq!(r["created_date"], "2024-11-02T08:01:55Z");
@@ -102,21 +134,27 @@ mod tests {
 
     #[test]
     fn removed_entries_become_deletions_with_reason() {
-        let soft = normalize_at(&json!({"id": "u1", "@removed": {"reason": "changed"}}), at()).unwrap();
+        let soft = normalize_at(&json!({"id": "u1", "@removed": {"reason": "changed"}}), at(), &[]).unwrap();
         assert_eq!(soft["data"], json!({"deleted_in_source": true, "deleted_reason": "changed"}));
-        let hard = normalize_at(&json!({"id": "u2", "@removed": {"reason": "deleted"}}), at()).unwrap();
+        let hard = normalize_at(&json!({"id": "u2", "@removed": {"reason": "deleted"}}), at(), &[]).unwrap();
         assert_eq!(hard["data"]["deleted_reason"], "deleted");
-        assert!(normalize_at(&json!({"displayName": "no id"}), at()).is_none());
+        assert!(normalize_at(&json!({"displayName": "no id"}), at(), &[]).is_none());
     }
 
     #[test]
     fn every_emitted_field_is_declared_and_every_declared_field_emitted() {
         let full = json!({"id": "u3", "displayName": "A", "mail": "a@contoso-sim.example", "assignedLicenses": [{"skuId": "s1"}],
                           "createdDateTime": "2021-03-12T10:36:14Z"});
-        let r = normalize_at(&full, at()).unwrap();
+        let ext = schema::custom_fields::from_extension_property(
+            &json!({"name": "extension_abc_skypeId", "dataType": "String", "targetObjects": ["User"]}),
+        )
+        .unwrap();
+        let custom = user_custom_fields(std::slice::from_ref(&ext));
+        let r = normalize_at(&full, at(), &custom).unwrap();
         let emitted: Vec<&str> =
             r["data"].as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "item_url_field").collect();
-        let declared: Vec<&str> = users().all_fields().map(|f| f.key).collect();
+        let mut declared: Vec<&str> = users().all_fields().map(|f| f.key).collect();
+        declared.extend(custom.iter().map(|f| f.key.as_str()));
         for k in &emitted {
             assert!(declared.contains(k), "{k} emitted but not declared");
         }
@@ -129,9 +167,14 @@ mod tests {
 
     #[test]
     fn the_delta_selects_licences_and_extension_attributes() {
-        let e = extractor();
-        assert!(e.initial_path.contains("assignedLicenses"));
-        assert!(e.initial_path.contains("onPremisesExtensionAttributes"));
-        assert!(e.initial_path.starts_with("/v1.0/users/delta?$select="));
+        let ext = schema::custom_fields::from_extension_property(
+            &json!({"name": "extension_abc_skypeId", "dataType": "String", "targetObjects": ["User"]}),
+        )
+        .unwrap();
+        let path = extractor().initial_path(&[ext]);
+        assert!(path.contains("assignedLicenses"));
+        assert!(path.contains("onPremisesExtensionAttributes"));
+        assert!(path.contains("extension_abc_skypeId"));
+        assert!(path.starts_with("/v1.0/users/delta?$select="));
     }
 }

@@ -126,6 +126,17 @@ impl GraphClient {
 
     /// GET a JSON body with retries.
     pub async fn get_json(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
+        self.request_json(url, None, is_link).await
+    }
+
+    /// POST a JSON body to a read-only action (e.g. `/v1.0/directoryObjects/getAvailableExtensionProperties`)
+    /// and read the JSON answer, with the same limiter, classification and retries as a GET.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, GraphError> {
+        let url = self.resolve(path)?;
+        self.request_json(&url, Some(body), false).await
+    }
+
+    async fn request_json(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry_base)
             .with_max_delay(Duration::from_secs(60))
@@ -133,7 +144,7 @@ impl GraphClient {
             .with_jitter();
         let (bucket, _) = cost_of(url.path(), url.query().unwrap_or(""));
         let mut last_wait = Duration::ZERO;
-        let result = (|| self.send_once(url, is_link))
+        let result = (|| self.send_once(url, body, is_link))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_)))
@@ -218,26 +229,28 @@ impl GraphClient {
     }
 
     /// One request; a 401 (a token Graph no longer accepts) is retried once with a fresh token.
-    async fn send_once(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
-        match self.send_with_token(url, is_link).await {
+    async fn send_once(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
+        match self.send_with_token(url, body, is_link).await {
             Err(GraphError::Auth(failure)) if failure.code.as_deref() == Some("InvalidAuthenticationToken") => {
                 tracing::warn!("Microsoft Graph refused the cached access token; fetching a new one");
                 self.tokens.invalidate();
-                self.send_with_token(url, is_link).await
+                self.send_with_token(url, body, is_link).await
             }
             other => other,
         }
     }
 
-    async fn send_with_token(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
+    async fn send_with_token(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
         let token = self.tokens.token().await?;
         let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
         self.limiter.acquire(bucket, cost).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let client_request_id = uuid::Uuid::new_v4().to_string();
-        let response = self
-            .http
-            .get(url.clone())
+        let request = match body {
+            Some(body) => self.http.post(url.clone()).json(body),
+            None => self.http.get(url.clone()),
+        };
+        let response = request
             .bearer_auth(token)
             .header("client-request-id", &client_request_id)
             .header("Accept", "application/json")

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::custom_fields::{idm_custom_fields, user_custom_fields, CustomField};
 use super::{record_types, Target};
 
 fn direct(field: &str) -> Value {
@@ -10,8 +11,9 @@ fn direct(field: &str) -> Value {
            "transformation_method_for_set": {"transformation_method": "use_directly"}})
 }
 
-/// The mapping shipped inside the snap-in and installed on the first stateful event of a version.
-pub fn initial_domain_mapping() -> Value {
+/// The mapping installed on the first stateful event of a snap-in version; the users → `devu` mapping
+/// carries the custom fields (on-premises attributes and the directory extensions known at install time).
+pub fn initial_domain_mapping(discovered: &[CustomField]) -> Value {
     let mut mappings = Map::new();
     for rt in record_types() {
         let (category, object_type, stock) = match rt.target {
@@ -27,6 +29,10 @@ pub fn initial_domain_mapping() -> Value {
             }
         };
         let leaf = json!({"object_category": category, "object_type": object_type});
+        let custom = match rt.key {
+            "users" => idm_custom_fields(&user_custom_fields(discovered)),
+            _ => Map::new(),
+        };
         mappings.insert(
             rt.key.to_string(),
             json!({
@@ -34,7 +40,7 @@ pub fn initial_domain_mapping() -> Value {
                 "possible_record_type_mappings": [{
                     "devrev_leaf_type": object_type, "forward": true, "reverse": false,
                     "shard": {"mode": "create_shard", "devrev_leaf_type": leaf,
-                              "stock_field_mappings": stock, "constructed_custom_fields": {}}
+                              "stock_field_mappings": stock, "constructed_custom_fields": custom}
                 }]
             }),
         );

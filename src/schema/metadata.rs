@@ -2,6 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::custom_fields::{user_custom_fields, CustomField};
 use super::{record_types, Kind};
 
 fn field_json(name: &str, kind: Kind) -> Value {
@@ -22,12 +23,18 @@ fn field_json(name: &str, kind: Kind) -> Value {
     }
 }
 
-/// The metadata artifact's one line.
-pub fn external_domain_metadata() -> Value {
+/// The metadata artifact's one line; `users` also gets its custom fields: the on-premises extension
+/// attributes and the directory extensions discovered in the tenant (`discovered`).
+pub fn external_domain_metadata(discovered: &[CustomField]) -> Value {
     let mut types = Map::new();
     for rt in record_types() {
-        let fields: Map<String, Value> =
+        let mut fields: Map<String, Value> =
             rt.all_fields().map(|f| (f.key.to_string(), field_json(f.name, f.kind))).collect();
+        if rt.key == "users" {
+            for f in user_custom_fields(discovered) {
+                fields.insert(f.key.clone(), field_json(&f.name, f.kind));
+            }
+        }
         let mut entry = json!({"name": rt.name, "description": rt.description, "fields": fields});
         if rt.is_snapshot {
             entry["is_snapshot"] = json!(true);

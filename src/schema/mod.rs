@@ -12,6 +12,16 @@ mod devices;
 mod groups;
 mod licences;
 mod roles;
+// Policies, reports, logs and custom fields (one block).
+mod audit_logs;
+mod auth_methods;
+mod auth_methods_policy;
+mod conditional_access;
+pub mod custom_fields;
+mod lifecycle_workflows;
+mod pim;
+mod registration_details;
+mod sign_in_logs;
 
 use serde_json::{Map, Value};
 
@@ -28,6 +38,16 @@ pub use devices::DEVICES;
 pub use groups::{GROUPS, GROUPS_EXTRA_SELECT, GROUP_MEMBERS};
 pub use licences::LICENSE_ASSIGNMENTS;
 pub use roles::{DIRECTORY_ROLES, ROLE_MEMBERS};
+// Policies, reports, logs (one block).
+pub use audit_logs::DIRECTORY_AUDIT_LOGS;
+pub use auth_methods::{AUTHENTICATION_METHODS, METHOD_TYPES};
+pub use auth_methods_policy::AUTHENTICATION_METHODS_POLICY;
+pub use conditional_access::{CONDITIONAL_ACCESS_POLICIES, LIST_FIELDS as CA_LIST_FIELDS};
+pub use custom_fields::CustomField;
+pub use lifecycle_workflows::LIFECYCLE_WORKFLOWS;
+pub use pim::PIM_ELIGIBLE_ROLES;
+pub use registration_details::USER_REGISTRATION_DETAILS;
+pub use sign_in_logs::{NESTED_FIELDS as SIGN_IN_NESTED_FIELDS, SIGN_IN_LOGS};
 
 /// The Graph properties the users delta selects beyond the copied fields (sources of derived fields).
 pub fn users_extra_select() -> &'static [&'static str] {
@@ -134,6 +154,15 @@ static RECORD_TYPES: &[&RecordType] = &[
     &DEVICES,
     &ORG_CONTACTS,
     &LICENSE_ASSIGNMENTS,
+    // Policies, reports, logs (one block).
+    &AUTHENTICATION_METHODS,
+    &USER_REGISTRATION_DETAILS,
+    &AUTHENTICATION_METHODS_POLICY,
+    &CONDITIONAL_ACCESS_POLICIES,
+    &PIM_ELIGIBLE_ROLES,
+    &LIFECYCLE_WORKFLOWS,
+    &DIRECTORY_AUDIT_LOGS,
+    &SIGN_IN_LOGS,
 ];
 
 pub fn record_types() -> &'static [&'static RecordType] {

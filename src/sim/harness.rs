@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::airsync::runner::Worker;
 use crate::config::Config;
 use crate::net::HostPolicy;
-use crate::sim::graph::{GraphSim, GraphSimOptions, SimInfo};
+use crate::sim::graph::{AppRegistration, GraphSim, GraphSimOptions, Licence, SimInfo};
 use crate::sim::platform::{
     Connection, Driver, DriverOptions, FnWorker, PlatformOptions, PlatformSim, Spelling, VerifyReport,
 };
@@ -23,6 +23,10 @@ pub struct HarnessOptions {
     pub platform_retry_base: Duration,
     /// Graph simulator latency per request, in milliseconds.
     pub latency_ms: u64,
+    /// The simulated tenant's Entra ID licence.
+    pub licence: Licence,
+    /// The application permissions of the connection's app; None: every permission (the simulator's app).
+    pub roles: Option<Vec<String>>,
     /// How long the driver waits for one answer before giving up on an invocation.
     pub answer_timeout: Duration,
 }
@@ -37,6 +41,8 @@ impl Default for HarnessOptions {
             old_spelling: false,
             platform_retry_base: Duration::from_millis(20),
             latency_ms: 0,
+            licence: Licence::default(),
+            roles: None,
             answer_timeout: Duration::from_secs(300),
         }
     }
@@ -80,10 +86,23 @@ impl Harness {
             users: opts.users,
             seed: opts.seed,
             latency_ms: opts.latency_ms,
+            licence: opts.licence,
             ..GraphSimOptions::default()
         })
         .await?;
-        let info = graph.info();
+        let mut info = graph.info();
+        if let Some(roles) = &opts.roles {
+            // A second app registration with only these permissions; the connection uses it.
+            let app = AppRegistration {
+                client_id: "0a7e5c1d-2b3f-4c5d-8e9f-0a1b2c3d4e5f".into(),
+                client_secret: "Sim~LimitedApp.Secret-0123456789".into(),
+                roles: roles.clone(),
+                secret_expired: false,
+            };
+            info.client_id = app.client_id.clone();
+            info.client_secret = app.client_secret.clone();
+            graph.register_app(app);
+        }
         let platform = PlatformSim::start(PlatformOptions::default()).await?;
         let history = Arc::new(crate::report::History::default());
         let worker = Worker::new(worker_config(&info, &opts))?.with_history(history.clone());

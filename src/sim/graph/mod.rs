@@ -168,6 +168,10 @@ impl GraphSim {
         );
         let key: [u8; 32] = rand::random();
         let policies = policies::PolicyState::new(&opts, &tenant, chrono::Utc::now().timestamp());
+        let mut directory = directory;
+        if let Ok(data) = policies.data.read() {
+            directory::add_extension_apps(&mut directory, &data.ext_apps);
+        }
         let shared = Arc::new(Shared {
             opts,
             origin: origin.clone(),

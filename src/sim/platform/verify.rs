@@ -66,6 +66,16 @@ pub const CHECKS: &[(&str, &str, TypeCheck)] = &[
     ("devices", "devices", check_devices),
     ("contacts", "org_contacts", check_org_contacts),
     ("users", "license_assignments", check_license_assignments),
+    // Policies, reports, logs, custom fields (ex-policies).
+    ("authenticationMethods", "authentication_methods", check_authentication_methods),
+    ("userRegistrationDetails", "user_registration_details", check_user_registration_details),
+    ("authenticationMethodsPolicy", "authentication_methods_policy", check_authentication_methods_policy),
+    ("conditionalAccessPolicies", "conditional_access_policies", check_conditional_access_policies),
+    ("roleEligibilitySchedules", "pim_eligible_roles", check_pim_eligible_roles),
+    ("workflows", "lifecycle_workflows", check_lifecycle_workflows),
+    ("directoryAudits", "directory_audit_logs", check_directory_audit_logs),
+    ("signIns", "sign_in_logs", check_sign_in_logs),
+    ("extensionProperties", "user_custom_fields", check_user_custom_fields),
 ];
 
 /// Compare the store with the truth.
@@ -606,6 +616,371 @@ pub fn check_license_assignments(store: &RecordStore, truth: &Value, mm: &mut Mi
 }
 
 // ---- end of the directory record types (ex-directory).
+
+// ------------------------------------------------------------- policies, reports, logs, custom fields
+// Conventions: a snapshot type's records are dated at their sync, so the newest `modified_date` is the
+// latest snapshot and a record older than it is absent from it (deleted, for an `is_snapshot` type);
+// authentication methods are a snapshot per user read (the same rule per user); logs are append-only.
+
+fn pol_list<'a>(truth: &'a Value, key: &str) -> Vec<&'a Value> {
+    truth.get(key).and_then(Value::as_array).map(|l| l.iter().collect()).unwrap_or_default()
+}
+
+fn pol_at(v: &Value, pointer: &str) -> Value {
+    v.pointer(pointer).cloned().unwrap_or(Value::Null)
+}
+
+/// A list of strings, sorted (order carries no meaning in these fields); null stays null.
+fn pol_sorted(v: &Value) -> Value {
+    match v.as_array() {
+        Some(items) => {
+            let mut items: Vec<Value> = items.iter().filter(|i| i.is_string()).cloned().collect();
+            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            Value::Array(items)
+        }
+        None => Value::Null,
+    }
+}
+
+fn pol_second(v: &Value) -> Option<i64> {
+    parse_time(v).map(|t| t.timestamp())
+}
+
+/// `(id → (expected fields, truth createdDateTime))` of a snapshot type.
+type PolExpected = BTreeMap<String, (Vec<(&'static str, Value)>, Option<Value>)>;
+
+/// A snapshot type: every expected record present, live and equal; any other record older than the
+/// latest snapshot (when nothing is expected, no record at all).
+fn pol_snapshot(store: &RecordStore, item_type: &str, expected: &PolExpected, mm: &mut Mismatches) -> TypeCounts {
+    for (id, (fields, created)) in expected {
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        if is_deleted(rec) {
+            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
+        }
+        for (field, want) in fields {
+            let got = rec.data.get(*field).unwrap_or(&Value::Null);
+            if want.is_array() && got.is_array() && pol_sorted(got) == pol_sorted(want) {
+                continue; // lists compare as sets
+            }
+            field_eq(&tag, rec, field, want, mm);
+        }
+        check_dates(&tag, rec, created.as_ref(), mm);
+    }
+    let records = store.records.get(item_type);
+    let latest = records.into_iter().flatten().filter_map(|(_, r)| parse_time(&r.modified_date)).max();
+    for (id, rec) in records.into_iter().flatten() {
+        if !expected.contains_key(id) && !is_deleted(rec) && parse_time(&rec.modified_date) >= latest {
+            mm.push(format!("{item_type}/{id}: in the latest snapshot but not in the tenant"));
+        }
+    }
+    counts_for(store, item_type, expected.len())
+}
+
+/// The time of the first full read of a per-user type (its oldest record): users created later are read
+/// when an audit event names them ("Add user", security-info events); none named: not expected yet.
+fn pol_first_read(store: &RecordStore, item_type: &str) -> Option<DateTime<FixedOffset>> {
+    store.records.get(item_type).into_iter().flatten().filter_map(|(_, r)| parse_time(&r.modified_date)).min()
+}
+
+/// Whether a user was created after `t` (to the second: Graph's `createdDateTime` has no fraction).
+fn pol_created_after(user: Option<&&Value>, t: Option<DateTime<FixedOffset>>) -> bool {
+    match (user.and_then(|u| u.get("createdDateTime")).and_then(parse_time), t) {
+        (Some(c), Some(t)) => c.timestamp() >= t.timestamp(),
+        _ => false,
+    }
+}
+
+/// authentication_methods (`<userId>_<methodId>`): each live user's methods present with their type and
+/// safe fields, no secret; per user, a record older than that user's latest read is gone from it. Methods
+/// of users no longer in the tenant are not checked (they go with the deleted user).
+pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let item_type = "authentication_methods";
+    let users: HashMap<&str, &Value> = pol_list(truth, "users")
+        .into_iter()
+        .filter_map(|u| u.get("id").and_then(Value::as_str).map(|id| (id, u)))
+        .collect();
+    let first_read = pol_first_read(store, item_type);
+    let mut expected: HashMap<String, &Value> = HashMap::new();
+    let mut by_user: HashMap<&str, usize> = HashMap::new();
+    for entry in pol_list(truth, "authenticationMethods") {
+        let (Some(user), Some(method)) = (entry.get("userId").and_then(Value::as_str), entry.get("method")) else {
+            continue;
+        };
+        let Some(mid) = method.get("id").and_then(Value::as_str) else { continue };
+        expected.insert(format!("{user}_{mid}"), method);
+        *by_user.entry(user).or_default() += 1;
+    }
+    let read_users: std::collections::HashSet<&str> =
+        store.records.get(item_type).into_iter().flatten().map(|(id, _)| id.split('_').next().unwrap_or("")).collect();
+    for (id, method) in &expected {
+        let user = id.split('_').next().unwrap_or("");
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            if !read_users.contains(user) && pol_created_after(users.get(user), first_read) {
+                continue; // created after the full read and never named by an audit event
+            }
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        if is_deleted(rec) {
+            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
+        }
+        let kind = method.get("@odata.type").and_then(Value::as_str).unwrap_or("");
+        let kind = kind.rsplit('.').next().unwrap_or(kind);
+        field_eq(&tag, rec, "method_type", &Value::String(kind.to_string()), mm);
+        field_eq(&tag, rec, "user_id", &Value::String(user.to_string()), mm);
+        for (field, prop) in [("phone_number", "phoneNumber"), ("email_address", "emailAddress"), ("model", "model")] {
+            if let Some(v) = method.get(prop).filter(|v| !v.is_null()) {
+                field_eq(&tag, rec, field, v, mm);
+            }
+        }
+        if let (Some(title), Some(phone)) =
+            (rec.data.get("display_name").and_then(Value::as_str), method.get("phoneNumber").and_then(Value::as_str))
+        {
+            if title.contains(phone) {
+                mm.push(format!("{tag}: the phone number is in the title"));
+            }
+        }
+        for secret in ["password", "secretKey", "temporaryAccessPass"] {
+            if rec.data.get(secret).is_some() {
+                mm.push(format!("{tag}: carries {secret}"));
+            }
+        }
+        check_dates(&tag, rec, method.get("createdDateTime").filter(|v| !v.is_null()), mm);
+    }
+    let mut latest: HashMap<&str, Option<DateTime<FixedOffset>>> = HashMap::new();
+    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+        let user = id.split('_').next().unwrap_or("");
+        let t = parse_time(&rec.modified_date);
+        let e = latest.entry(user).or_insert(t);
+        *e = (*e).max(t);
+    }
+    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+        let user = id.split('_').next().unwrap_or("");
+        if expected.contains_key(id) || is_deleted(rec) || !users.contains_key(user) {
+            continue;
+        }
+        if parse_time(&rec.modified_date) >= latest.get(user).copied().flatten() {
+            mm.push(format!("{item_type}/{id}: in the latest read of user {user} but not in the tenant"));
+        }
+    }
+    counts_for(store, item_type, expected.len())
+}
+
+/// user_registration_details (id = user id): the report rows (only where the licence allows the report).
+pub fn check_user_registration_details(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let item_type = "user_registration_details";
+    let users: HashMap<&str, &Value> = pol_list(truth, "users")
+        .into_iter()
+        .filter_map(|u| u.get("id").and_then(Value::as_str).map(|id| (id, u)))
+        .collect();
+    let first_read = pol_first_read(store, item_type);
+    let rows = pol_list(truth, "userRegistrationDetails");
+    let mut expected = std::collections::HashSet::new();
+    for row in &rows {
+        let Some(id) = row.get("id").and_then(Value::as_str) else { continue };
+        expected.insert(id);
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            if !pol_created_after(users.get(id), first_read) {
+                mm.push(format!("{tag}: missing from the store"));
+            }
+            continue;
+        };
+        for (field, prop) in [
+            ("user_principal_name", "userPrincipalName"),
+            ("is_mfa_registered", "isMfaRegistered"),
+            ("is_admin", "isAdmin"),
+            ("is_sspr_registered", "isSsprRegistered"),
+            ("user_type", "userType"),
+        ] {
+            field_eq(&tag, rec, field, &pol_at(row, &format!("/{prop}")), mm);
+        }
+        let got = pol_sorted(rec.data.get("methods_registered").unwrap_or(&Value::Null));
+        let want = pol_sorted(&pol_at(row, "/methodsRegistered"));
+        if got != want {
+            mm.push(format!("{tag}: data.methods_registered is {got}, expected {want}"));
+        }
+        field_eq(&tag, rec, "user_id", &Value::String(id.to_string()), mm);
+        check_dates(&tag, rec, None, mm);
+    }
+    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+        if !expected.contains(id.as_str()) && !is_deleted(rec) && (rows.is_empty() || users.contains_key(id.as_str())) {
+            mm.push(format!("{item_type}/{id}: not a report row of the tenant (licence {})", truth["licence"]));
+        }
+    }
+    counts_for(store, item_type, expected.len())
+}
+
+/// authentication_methods_policy: the singleton, with its enabled and disabled method configurations.
+pub fn check_authentication_methods_policy(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let policy = &truth["authenticationMethodsPolicy"];
+    let mut expected = PolExpected::new();
+    if let Some(id) = policy.get("id").and_then(Value::as_str) {
+        let configs = pol_list(policy, "authenticationMethodConfigurations");
+        let with = |state: &str| {
+            let ids: Vec<Value> = configs
+                .iter()
+                .filter(|c| c.get("state").and_then(Value::as_str) == Some(state))
+                .filter_map(|c| c.get("id").cloned())
+                .collect();
+            pol_sorted(&Value::Array(ids))
+        };
+        let fields = vec![
+            ("display_name", pol_at(policy, "/displayName")),
+            ("policy_version", pol_at(policy, "/policyVersion")),
+            ("enabled_methods", with("enabled")),
+            ("disabled_methods", with("disabled")),
+            ("method_configuration_count", Value::from(configs.len() as u64)),
+        ];
+        expected.insert(id.to_string(), (fields, None));
+    }
+    pol_snapshot(store, "authentication_methods_policy", &expected, mm)
+}
+
+/// conditional_access_policies: every policy (only with P1 or more) with its state and main conditions.
+pub fn check_conditional_access_policies(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let expected: PolExpected = pol_list(truth, "conditionalAccessPolicies")
+        .iter()
+        .filter_map(|p| {
+            let id = p.get("id").and_then(Value::as_str)?;
+            let fields = vec![
+                ("display_name", pol_at(p, "/displayName")),
+                ("state", pol_at(p, "/state")),
+                ("include_users", pol_at(p, "/conditions/users/includeUsers")),
+                ("exclude_users", pol_at(p, "/conditions/users/excludeUsers")),
+                ("include_roles", pol_at(p, "/conditions/users/includeRoles")),
+                ("grant_built_in_controls", pol_at(p, "/grantControls/builtInControls")),
+            ];
+            Some((id.to_string(), (fields, p.get("createdDateTime").filter(|v| !v.is_null()).cloned())))
+        })
+        .collect();
+    pol_snapshot(store, "conditional_access_policies", &expected, mm)
+}
+
+/// pim_eligible_roles: every eligibility schedule (only with P2 or Governance).
+pub fn check_pim_eligible_roles(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let expected: PolExpected = pol_list(truth, "roleEligibilitySchedules")
+        .iter()
+        .filter_map(|s| {
+            let id = s.get("id").and_then(Value::as_str)?;
+            let fields = vec![
+                ("principal_id", pol_at(s, "/principalId")),
+                ("role_definition_id", pol_at(s, "/roleDefinitionId")),
+                ("directory_scope_id", pol_at(s, "/directoryScopeId")),
+                ("member_type", pol_at(s, "/memberType")),
+                ("status", pol_at(s, "/status")),
+            ];
+            Some((id.to_string(), (fields, s.get("createdDateTime").filter(|v| !v.is_null()).cloned())))
+        })
+        .collect();
+    pol_snapshot(store, "pim_eligible_roles", &expected, mm)
+}
+
+/// lifecycle_workflows: every workflow (only with Governance), trigger read from its nested object, tasks.
+pub fn check_lifecycle_workflows(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let expected: PolExpected = pol_list(truth, "workflows")
+        .iter()
+        .filter_map(|w| {
+            let id = w.get("id").and_then(Value::as_str)?;
+            let tasks = pol_list(w, "tasks");
+            let names: Vec<Value> = tasks.iter().filter_map(|t| t.get("displayName").cloned()).collect();
+            let fields = vec![
+                ("display_name", pol_at(w, "/displayName")),
+                ("category", pol_at(w, "/category")),
+                ("is_enabled", pol_at(w, "/isEnabled")),
+                ("trigger_time_based_attribute", pol_at(w, "/executionConditions/trigger/timeBasedAttribute")),
+                ("trigger_offset_in_days", pol_at(w, "/executionConditions/trigger/offsetInDays")),
+                ("scope_rule", pol_at(w, "/executionConditions/scope/rule")),
+                ("task_count", Value::from(tasks.len() as u64)),
+                ("task_names", Value::Array(names)),
+            ];
+            Some((id.to_string(), (fields, w.get("createdDateTime").filter(|v| !v.is_null()).cloned())))
+        })
+        .collect();
+    pol_snapshot(store, "lifecycle_workflows", &expected, mm)
+}
+
+/// A log type: every event in the truth (inside retention) present, dated at its event time (to the
+/// second), with its main field; older events may stay (they fell out of retention). `exclusive`: the
+/// store may hold nothing but the truth's events (a type the licence does not allow).
+fn pol_log(
+    store: &RecordStore,
+    truth: &Value,
+    key: &str,
+    item_type: &str,
+    time: &str,
+    field: (&'static str, &str),
+    mm: &mut Mismatches,
+) -> TypeCounts {
+    let events = pol_list(truth, key);
+    for e in &events {
+        let Some(id) = e.get("id").and_then(Value::as_str) else { continue };
+        let tag = format!("{item_type}/{id}");
+        let Some(rec) = store.get(item_type, id) else {
+            mm.push(format!("{tag}: missing from the store"));
+            continue;
+        };
+        field_eq(&tag, rec, field.0, &pol_at(e, field.1), mm);
+        let want = e.get(time).and_then(pol_second);
+        if pol_second(&rec.created_date) != want || pol_second(&rec.modified_date) != want {
+            mm.push(format!(
+                "{tag}: dated {} / {}, expected the event time {}",
+                rec.created_date, rec.modified_date, e[time]
+            ));
+        }
+    }
+    counts_for(store, item_type, events.len())
+}
+
+/// directory_audit_logs: every audit event inside retention (7 days Free, 30 days P1/P2).
+pub fn check_directory_audit_logs(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let field = ("activity_display_name", "/activityDisplayName");
+    pol_log(store, truth, "directoryAudits", "directory_audit_logs", "activityDateTime", field, mm)
+}
+
+/// sign_in_logs: every sign-in inside retention (P1/P2); none at all on a Free tenant.
+pub fn check_sign_in_logs(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    let field = ("user_principal_name", "/userPrincipalName");
+    let counts = pol_log(store, truth, "signIns", "sign_in_logs", "createdDateTime", field, mm);
+    if truth["licence"] == "Free" && store.count("sign_in_logs") > 0 {
+        mm.push(format!("sign_in_logs: {} records on a Free tenant", store.count("sign_in_logs")));
+    }
+    counts
+}
+
+/// Custom fields on users: `ext_attr_1..15` from `onPremisesExtensionAttributes`, and one `ext_…` key per
+/// user-targeted directory extension, equal to the user's value (null when the user has none).
+pub fn check_user_custom_fields(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
+    use crate::schema::custom_fields::{from_extension_property, user_custom_fields, value_of};
+    let discovered: Vec<_> =
+        pol_list(truth, "extensionProperties").into_iter().filter_map(from_extension_property).collect();
+    let fields = user_custom_fields(&discovered);
+    let users = pol_list(truth, "users");
+    let mut checked = 0;
+    for u in &users {
+        let Some(id) = u.get("id").and_then(Value::as_str) else { continue };
+        let Some(rec) = store.get("users", id) else { continue };
+        checked += 1;
+        for f in &fields {
+            let tag = format!("users/{id}");
+            match rec.data.get(&f.key) {
+                None => mm.push(format!("{tag}: custom field {} not sent", f.key)),
+                Some(got) => {
+                    let want = value_of(f, u);
+                    if got != &want {
+                        mm.push(format!("{tag}: custom field {} is {got}, expected {want}", f.key));
+                    }
+                }
+            }
+        }
+    }
+    TypeCounts { expected: users.len(), present: checked, deleted: 0 }
+}
 
 #[cfg(test)]
 mod tests {

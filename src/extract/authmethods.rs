@@ -1,0 +1,278 @@
+//! Authentication methods and the registration report, per user: a full read (`$batch` per page of users, the
+//! paged report), then per sync only the users named by audit events since the last one (cursor: a nextLink).
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::fullread::{PageWalk, Step};
+use super::norm::{deletion, id_of, live, odata_type, parse_ts, record};
+use super::security_info::{audit_url, changes, Change, Triggers};
+use super::{ExtractCtx, ExtractError, Extractor, Stop};
+use crate::airsync::state::TypeState;
+use crate::graph::GraphError;
+use crate::schema::{self, coerce, Kind, RecordType};
+
+pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=999";
+pub const REGISTRATION_PATH: &str = "/v1.0/reports/authenticationMethods/userRegistrationDetails";
+
+/// A record type whose source is read per user.
+#[async_trait::async_trait]
+pub trait PerUser: Send + Sync {
+    fn record_type(&self) -> &'static str;
+    /// The paged list walked by an initial (full) read.
+    fn full_path(&self) -> &'static str;
+    /// The audit events that make an incremental sync re-read a user.
+    fn triggers(&self) -> Triggers;
+    /// Turns one page of the full read into records.
+    async fn full_page(&self, ctx: &ExtractCtx, items: &[Value], state: &mut TypeState) -> Result<(), ExtractError>;
+    /// Re-reads the users whose security info changed.
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError>;
+}
+
+/// Runs a `PerUser` source: a full read while there is no watermark (first sync, or INITIAL), else the
+/// audit-driven re-read since the watermark. The watermark becomes the sync start once the walk ends.
+pub struct UserScoped<T>(pub T);
+
+#[async_trait::async_trait]
+impl<T: PerUser> Extractor for UserScoped<T> {
+    fn record_type(&self) -> &'static str {
+        self.0.record_type()
+    }
+
+    async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
+        let first = match state.watermark {
+            None => self.0.full_path().to_string(),
+            Some(since) => audit_url(since),
+        };
+        let full = state.watermark.is_none();
+        let mut walk = PageWalk::resume(state, &first);
+        let mut done: HashSet<String> = HashSet::new();
+        loop {
+            let page = match walk.fetch(ctx).await {
+                Ok(Step::Page(page)) => page,
+                Ok(Step::Paused) => return Ok(Stop::Paused),
+                Err(GraphError::DeltaExpired(why)) if walk.restart(state, &first, &why, self.record_type()) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if full {
+                self.0.full_page(ctx, &page.items, state).await?;
+            } else {
+                let todo: Vec<Change> = changes(&page.items, self.0.triggers())
+                    .into_iter()
+                    .filter(|c| done.insert(format!("{}|{}", c.user_id, c.method_ids.join(","))))
+                    .collect();
+                if !todo.is_empty() {
+                    tracing::info!(
+                        record_type = self.record_type(),
+                        users = todo.len(),
+                        "re-reading users whose security info changed"
+                    );
+                    self.0.reread(ctx, &todo, state).await?;
+                }
+            }
+            if !walk.advance(state, page.next_link) {
+                state.watermark = Some(ctx.sync_time);
+                return Ok(Stop::Finished);
+            }
+        }
+    }
+}
+
+fn method_label(kind: &str, m: &Value) -> String {
+    let named = m.get("displayName").and_then(Value::as_str).filter(|s| !s.is_empty());
+    match kind {
+        "passwordAuthenticationMethod" => "Password".into(),
+        "phoneAuthenticationMethod" => {
+            format!("Phone ({})", m.get("phoneType").and_then(Value::as_str).unwrap_or("unknown type"))
+        }
+        "emailAuthenticationMethod" => "Email".into(),
+        "softwareOathAuthenticationMethod" => "Software OATH token".into(),
+        "temporaryAccessPassAuthenticationMethod" => "Temporary Access Pass".into(),
+        "fido2AuthenticationMethod" => named.map_or("FIDO2 security key".into(), |n| format!("FIDO2 key {n}")),
+        "microsoftAuthenticatorAuthenticationMethod" => {
+            named.map_or("Microsoft Authenticator".into(), |n| format!("Microsoft Authenticator on {n}"))
+        }
+        "windowsHelloForBusinessAuthenticationMethod" => {
+            named.map_or("Windows Hello for Business".into(), |n| format!("Windows Hello on {n}"))
+        }
+        other => named.map_or_else(|| other.to_string(), str::to_string),
+    }
+}
+
+/// One method of one user → its record `<userId>_<methodId>` (no secret is ever copied: only declared
+/// fields are read, and no password or pass value is among them; phone titles carry no number).
+pub fn normalize_method(user_id: &str, upn: Option<&str>, m: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+    let rt: &RecordType = &schema::AUTHENTICATION_METHODS;
+    let method_id = id_of(m)?;
+    let kind = odata_type(m).unwrap_or_default();
+    let mut data: Map<String, Value> = rt.copy_props(m);
+    data.insert("user_id".into(), Value::String(user_id.to_string()));
+    data.insert("user_principal_name".into(), upn.map_or(Value::Null, |u| Value::String(u.to_string())));
+    data.insert("method_id".into(), Value::String(method_id.to_string()));
+    let open = Kind::Enum { values: schema::METHOD_TYPES, open: true };
+    data.insert("method_type".into(), coerce(open, Some(&Value::String(kind.clone()))));
+    let label = method_label(&kind, m);
+    let title = match upn {
+        Some(u) => format!("{label} · {u}"),
+        None => label,
+    };
+    data.insert("display_name".into(), Value::String(title));
+    live(&mut data);
+    Some(record(&format!("{user_id}_{method_id}"), parse_ts(m.get("createdDateTime")), sync_time, data))
+}
+
+/// A registration report row → its record (id = the user id).
+pub fn normalize_registration(row: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+    let rt: &RecordType = &schema::USER_REGISTRATION_DETAILS;
+    let id = id_of(row)?;
+    let mut data = rt.copy_props(row);
+    data.insert("user_id".into(), Value::String(id.to_string()));
+    live(&mut data);
+    Some(record(id, None, sync_time, data))
+}
+
+/// Every item of a collection answer, following its `nextLink`s.
+async fn all_items(ctx: &ExtractCtx, body: Value) -> Result<Vec<Value>, GraphError> {
+    let mut page = crate::graph::pager::Page::parse(body)?;
+    let mut items = std::mem::take(&mut page.items);
+    while let Some(link) = page.next_link.take() {
+        page = ctx.graph.get_page(&link, true).await?;
+        items.append(&mut page.items);
+    }
+    Ok(items)
+}
+
+/// The methods of each user. A re-read sends the user's current methods (dated at the sync: a per-user
+/// snapshot, docs/contracts.md) and a deletion for every method id the audit events named that is gone.
+pub struct Methods;
+
+#[async_trait::async_trait]
+impl PerUser for Methods {
+    fn record_type(&self) -> &'static str {
+        "authentication_methods"
+    }
+
+    fn full_path(&self) -> &'static str {
+        USERS_PATH
+    }
+
+    fn triggers(&self) -> Triggers {
+        Triggers::Methods
+    }
+
+    async fn full_page(&self, ctx: &ExtractCtx, users: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {
+        let users: Vec<(&str, Option<&str>)> = users
+            .iter()
+            .filter_map(|u| Some((id_of(u)?, u.get("userPrincipalName").and_then(Value::as_str))))
+            .collect();
+        let urls: Vec<String> = users.iter().map(|(id, _)| format!("/users/{id}/authentication/methods")).collect();
+        let results = ctx.graph.batch_get(&urls).await;
+        for ((user_id, upn), result) in users.into_iter().zip(results) {
+            let body = match result {
+                Ok(body) => body,
+                Err(GraphError::NotFound(_)) => continue, // deleted since the list was read
+                Err(e) => return Err(e.into()),
+            };
+            for m in all_items(ctx, body).await? {
+                if let Some(r) = normalize_method(user_id, upn, &m, ctx.sync_time) {
+                    ctx.sink.push(self.record_type(), r).await?;
+                    state.items += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError> {
+        let mut urls = Vec::with_capacity(changes.len() * 2);
+        for c in changes {
+            urls.push(format!("/users/{}/authentication/methods", c.user_id));
+            urls.push(format!("/users/{}?$select=id,userPrincipalName", c.user_id));
+        }
+        let mut results = ctx.graph.batch_get(&urls).await.into_iter();
+        for c in changes {
+            let (Some(methods), Some(user)) = (results.next(), results.next()) else { break };
+            let upn = match user {
+                Ok(u) => u.get("userPrincipalName").and_then(Value::as_str).map(str::to_string),
+                Err(GraphError::NotFound(_)) => continue, // the user is gone
+                Err(GraphError::Permission { .. }) => c.user_principal_name.clone(),
+                Err(e) => return Err(e.into()),
+            };
+            let body = match methods {
+                Ok(body) => body,
+                Err(GraphError::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let current = all_items(ctx, body).await?;
+            let ids: HashSet<&str> = current.iter().filter_map(id_of).collect();
+            for m in &current {
+                if let Some(r) = normalize_method(&c.user_id, upn.as_deref(), m, ctx.sync_time) {
+                    ctx.sink.push(self.record_type(), r).await?;
+                    state.items += 1;
+                }
+            }
+            for gone in c.method_ids.iter().filter(|m| !ids.contains(m.as_str())) {
+                ctx.sink.push(self.record_type(), deletion(&format!("{}_{gone}", c.user_id), ctx.sync_time)).await?;
+                state.items += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The registration report: paged on a full read, one row per named user (`$batch`) afterwards.
+pub struct Registrations;
+
+#[async_trait::async_trait]
+impl PerUser for Registrations {
+    fn record_type(&self) -> &'static str {
+        "user_registration_details"
+    }
+
+    fn full_path(&self) -> &'static str {
+        REGISTRATION_PATH
+    }
+
+    fn triggers(&self) -> Triggers {
+        Triggers::MethodsAndRoles
+    }
+
+    async fn full_page(&self, ctx: &ExtractCtx, rows: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {
+        for row in rows {
+            if let Some(r) = normalize_registration(row, ctx.sync_time) {
+                ctx.sink.push(self.record_type(), r).await?;
+                state.items += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError> {
+        let urls: Vec<String> = changes
+            .iter()
+            .map(|c| format!("/reports/authenticationMethods/userRegistrationDetails/{}", c.user_id))
+            .collect();
+        for result in ctx.graph.batch_get(&urls).await {
+            let row = match result {
+                Ok(row) => row,
+                Err(GraphError::NotFound(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(r) = normalize_registration(&row, ctx.sync_time) {
+                ctx.sink.push(self.record_type(), r).await?;
+                state.items += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn authentication_methods() -> UserScoped<Methods> {
+    UserScoped(Methods)
+}
+
+pub fn user_registration_details() -> UserScoped<Registrations> {
+    UserScoped(Registrations)
+}

@@ -1,0 +1,122 @@
+//! Discovery of the users' directory extensions: `getAvailableExtensionProperties`, else every application's
+//! paged `extensionProperties` through `$batch`; requests a missing permission would refuse are not sent.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::airsync::state::{ConnectorState, Status};
+use crate::graph::pager::Page;
+use crate::graph::{GraphClient, GraphError};
+use crate::schema::custom_fields::{from_extension_property, user_custom_fields};
+use crate::schema::CustomField;
+
+pub const AVAILABLE_PATH: &str = "/v1.0/directoryObjects/getAvailableExtensionProperties";
+pub const APPLICATIONS_PATH: &str = "/v1.0/applications?$select=id&$top=999";
+
+/// Permissions that let the worker call `getAvailableExtensionProperties`.
+pub const DIRECTORY_READ: &[&str] = &["Directory.Read.All", "Directory.ReadWrite.All"];
+/// Permissions that let the worker list applications and their extension properties.
+pub const APPLICATION_READ: &[&str] =
+    &["Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+
+fn granted(roles: Option<&[String]>, any_of: &[&str]) -> bool {
+    roles.is_none_or(|r| r.iter().any(|g| any_of.contains(&g.as_str())))
+}
+
+async fn all_pages(graph: &GraphClient, body: Value) -> Result<Vec<Value>, GraphError> {
+    let mut page = Page::parse(body)?;
+    let mut items = std::mem::take(&mut page.items);
+    while let Some(link) = page.next_link.take() {
+        page = graph.get_page(&link, true).await?;
+        items.append(&mut page.items);
+    }
+    Ok(items)
+}
+
+fn to_fields(items: &[Value]) -> Vec<CustomField> {
+    let mut fields: Vec<CustomField> = items.iter().filter_map(from_extension_property).collect();
+    fields.sort_by(|a, b| a.key.cmp(&b.key));
+    fields.dedup_by(|a, b| a.key == b.key);
+    fields
+}
+
+/// The user-targeted directory extensions of the tenant. `roles` are the granted application permissions
+/// (None when unknown). Refusals (403/404/400) mean "none found"; auth, throttling and outages are errors.
+pub async fn discover(graph: &GraphClient, roles: Option<&[String]>) -> Result<Vec<CustomField>, GraphError> {
+    if granted(roles, DIRECTORY_READ) {
+        match graph.post_json(AVAILABLE_PATH, &json!({})).await {
+            Ok(body) => {
+                let fields = to_fields(&all_pages(graph, body).await?);
+                if !fields.is_empty() {
+                    return Ok(fields);
+                }
+            }
+            Err(e @ (GraphError::Permission { .. } | GraphError::NotFound(_) | GraphError::Rejected { .. })) => {
+                tracing::warn!(error = %e, "getAvailableExtensionProperties refused; trying the applications");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !granted(roles, APPLICATION_READ) {
+        tracing::warn!(
+            "no permission to discover directory extensions (grant Directory.Read.All or Application.Read.All)"
+        );
+        return Ok(Vec::new());
+    }
+    match per_application(graph).await {
+        Ok(items) => Ok(to_fields(&items)),
+        Err(e @ GraphError::Permission { .. }) => {
+            tracing::warn!(error = %e, "applications cannot be listed; no directory extensions discovered");
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The users' custom fields for one invocation of a data phase: discovered only while the users record
+/// type still runs. Token failures and throttling are errors (ERROR / DELAYED); any other failure leaves
+/// only the on-premises attributes, with a warning.
+pub async fn for_data_phase(graph: &GraphClient, state: &ConnectorState) -> Result<Arc<Vec<CustomField>>, GraphError> {
+    let users_running = state.types.get("users").is_some_and(|s| matches!(s.status, Status::Pending | Status::Running));
+    if !users_running {
+        return Ok(Arc::new(user_custom_fields(&[])));
+    }
+    let token = graph.tokens().token().await?;
+    let roles = crate::engine::plan::token_roles(&token);
+    let discovered = match discover(graph, roles.as_deref()).await {
+        Ok(found) => found,
+        Err(e @ (GraphError::Auth(_) | GraphError::Throttled { .. })) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "directory extensions could not be discovered; only on-premises attributes this time");
+            Vec::new()
+        }
+    };
+    Ok(Arc::new(user_custom_fields(&discovered)))
+}
+
+/// Every application's extension properties (paged application list, `$batch` per page).
+async fn per_application(graph: &GraphClient) -> Result<Vec<Value>, GraphError> {
+    let mut found = Vec::new();
+    let mut next = Some(APPLICATIONS_PATH.to_string());
+    let mut is_link = false;
+    while let Some(url) = next {
+        let page = graph.get_page(&url, is_link).await?;
+        let urls: Vec<String> = page
+            .items
+            .iter()
+            .filter_map(|a| a.get("id").and_then(Value::as_str))
+            .map(|id| format!("/applications/{id}/extensionProperties"))
+            .collect();
+        for result in graph.batch_get(&urls).await {
+            match result {
+                Ok(body) => found.extend(all_pages(graph, body).await?),
+                Err(GraphError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        next = page.next_link;
+        is_link = true;
+    }
+    Ok(found)
+}

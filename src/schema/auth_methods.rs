@@ -1,0 +1,61 @@
+//! `authentication_methods`: one record per registered method of a user (`<userId>_<methodId>`), with the
+//! method type and its safe, non-secret properties; a per-user snapshot re-read when the user's security info changes.
+
+use super::{Field, Kind, Licence, RecordType, Source, Target};
+
+/// The method types Graph knows today (the `@odata.type` without `#microsoft.graph.`); open-ended.
+pub const METHOD_TYPES: &[&str] = &[
+    "passwordAuthenticationMethod",
+    "phoneAuthenticationMethod",
+    "emailAuthenticationMethod",
+    "fido2AuthenticationMethod",
+    "microsoftAuthenticatorAuthenticationMethod",
+    "windowsHelloForBusinessAuthenticationMethod",
+    "softwareOathAuthenticationMethod",
+    "temporaryAccessPassAuthenticationMethod",
+    "platformCredentialAuthenticationMethod",
+    "externalAuthenticationMethod",
+    "unknownFutureValue",
+];
+
+const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
+    Field { key, name, kind, source: Source::Derived }
+}
+
+const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
+    Field { key, name, kind, source: Source::Prop(p) }
+}
+
+pub static AUTHENTICATION_METHODS: RecordType = RecordType {
+    key: "authentication_methods",
+    name: "Authentication Methods",
+    description: "MFA and sign-in methods registered by users (phone, authenticator app, FIDO2 key, …); never secrets",
+    fields: &[
+        derived("user_id", "User", Kind::Reference("users")),
+        derived("user_principal_name", "User principal name", Kind::Text),
+        derived("method_id", "Method ID", Kind::Text),
+        derived("method_type", "Method type", Kind::Enum { values: METHOD_TYPES, open: true }),
+        derived("display_name", "Name", Kind::Text),
+        prop("created_at", "Registered at", Kind::Timestamp, "createdDateTime"),
+        prop("phone_number", "Phone number", Kind::Text, "phoneNumber"),
+        prop(
+            "phone_type",
+            "Phone type",
+            Kind::Enum { values: &["mobile", "alternateMobile", "office", "unknownFutureValue"], open: true },
+            "phoneType",
+        ),
+        prop("sms_sign_in_state", "SMS sign-in state", Kind::Text, "smsSignInState"),
+        prop("email_address", "Email address", Kind::Text, "emailAddress"),
+        prop("device_tag", "Device tag", Kind::Text, "deviceTag"),
+        prop("phone_app_version", "Authenticator app version", Kind::Text, "phoneAppVersion"),
+        prop("aa_guid", "FIDO2 AAGUID", Kind::Text, "aaGuid"),
+        prop("model", "Model", Kind::Text, "model"),
+        prop("attestation_level", "Attestation level", Kind::Text, "attestationLevel"),
+        prop("key_strength", "Key strength", Kind::Text, "keyStrength"),
+    ],
+    target: Target::Custom { title_field: "display_name" },
+    is_snapshot: false,
+    portal_url: None,
+    permissions: &["UserAuthenticationMethod.Read.All", "UserAuthenticationMethod.ReadWrite.All"],
+    licence: Licence::Free,
+};

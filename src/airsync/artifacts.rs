@@ -119,6 +119,17 @@ pub struct ArtifactSink {
     failed: std::sync::atomic::AtomicBool,
     /// Told of every record pushed (local mode draws progress bars with it).
     observer: Option<Observer>,
+    /// Ids of the live records pushed per tracked item type (snapshot types), up to a cap each.
+    tracked: Mutex<HashMap<String, TrackedIds>>,
+}
+
+/// Ids of the live records of one item type pushed since they were last taken; stops growing at `cap`.
+#[derive(Debug, Default)]
+pub struct TrackedIds {
+    pub ids: Vec<String>,
+    /// More than `cap` ids were pushed: `ids` is incomplete.
+    pub overflow: bool,
+    cap: usize,
 }
 
 /// Called with the item type of every record pushed.
@@ -134,6 +145,40 @@ impl ArtifactSink {
             listed_bytes: AtomicUsize::new(0),
             failed: std::sync::atomic::AtomicBool::new(false),
             observer: None,
+            tracked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts keeping the ids of live records pushed for `item_type` (at most `cap` of them).
+    pub fn track_ids(&self, item_type: &str, cap: usize) {
+        let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        tracked.entry(item_type.to_string()).or_insert_with(|| TrackedIds { cap, ..TrackedIds::default() });
+    }
+
+    /// The ids tracked for `item_type` since the last call (tracking goes on).
+    pub fn take_ids(&self, item_type: &str) -> TrackedIds {
+        let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        match tracked.get_mut(item_type) {
+            Some(t) => {
+                let cap = t.cap;
+                let taken = std::mem::take(t);
+                t.cap = cap;
+                taken
+            }
+            None => TrackedIds::default(),
+        }
+    }
+
+    fn note_id(&self, item_type: &str, record: &Value) {
+        let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(t) = tracked.get_mut(item_type) else { return };
+        if record.pointer("/data/deleted_in_source") == Some(&Value::Bool(true)) {
+            return;
+        }
+        match record.get("id").and_then(Value::as_str) {
+            Some(_) if t.ids.len() >= t.cap => t.overflow = true,
+            Some(id) => t.ids.push(id.to_string()),
+            None => {}
         }
     }
 
@@ -147,6 +192,7 @@ impl ArtifactSink {
         if let Some(observe) = &self.observer {
             observe(item_type);
         }
+        self.note_id(item_type, &record);
         let encode = |e: std::io::Error| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() };
         let full = {
             let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());

@@ -47,6 +47,24 @@ pub struct TypeState {
     /// Rounds restarted because a delta link expired or was refused, in the current sync.
     #[serde(default)]
     pub restarts: u32,
+    /// Snapshot types: the ids behind explicit deletions (kept only while the snapshot is small).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotIds>,
+}
+
+/// The ids of a small snapshot type: those of the last complete snapshot, and those sent so far in the
+/// current one (a snapshot read may span invocations). Ids gone from one snapshot to the next are sent
+/// as deletions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotIds {
+    /// None when unknown (first snapshot, or one too large to keep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub current: Vec<String>,
+    /// The current snapshot outgrew the cap: its ids are incomplete and no deletion is derived from it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overflow: bool,
 }
 
 /// Our part of the state.

@@ -48,6 +48,10 @@ pub fn start_sync(state: &mut ConnectorState, extractors: &[Box<dyn Extractor>],
         st.next_link = None;
         st.items = 0;
         st.restarts = 0;
+        if let Some(ids) = st.snapshot.as_mut() {
+            ids.current.clear();
+            ids.overflow = false;
+        }
         if mode.eq_ignore_ascii_case("INITIAL") {
             st.delta_link = None;
             st.delta_at = None;

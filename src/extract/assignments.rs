@@ -62,11 +62,12 @@ pub fn role_names(sp: &Value) -> HashMap<&str, &str> {
         .collect()
 }
 
-/// One `appRoleAssignment` → its record (a snapshot type: no deletion fields).
+/// One `appRoleAssignment` → its record (live; a snapshot type whose vanished records `SnapshotDiff` deletes).
 pub fn assignment_at(obj: &Value, role_names: &HashMap<&str, &str>, sync_time: DateTime<Utc>) -> Option<Value> {
     let id = str_prop(obj, "id")?;
     let mut data = APP_ROLE_ASSIGNMENTS.copy_props(obj);
     let name = str_prop(obj, "appRoleId").and_then(|r| role_names.get(r)).map_or(Value::Null, |n| json!(n));
     data.insert("app_role_name".into(), name);
+    super::norm::live(&mut data);
     Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
 }

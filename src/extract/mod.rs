@@ -22,6 +22,7 @@ pub mod logs;
 pub mod norm;
 pub mod policies;
 pub mod security_info;
+pub mod snapshot;
 pub mod window;
 pub mod workflows;
 
@@ -38,6 +39,7 @@ use crate::schema::CustomField;
 
 pub use delta::{DeltaExtractor, DeltaPages, PageNormalizer, PerEntry, Round};
 pub use list::ListExtractor;
+pub use snapshot::SnapshotDiff;
 
 /// What an extractor needs from the invocation.
 pub struct ExtractCtx {
@@ -102,16 +104,16 @@ pub fn all() -> Vec<Box<dyn Extractor>> {
         Box::new(roles::rbac_extractor()),
         Box::new(apps::applications()),
         Box::new(apps::service_principals()),
-        Box::new(assignments::extractor()),
+        Box::new(SnapshotDiff::new(assignments::extractor())),
         Box::new(devices::extractor()),
         Box::new(contacts::extractor()),
         // Policies, reports, logs (one block).
         Box::new(authmethods::authentication_methods()),
         Box::new(authmethods::user_registration_details()),
-        Box::new(policies::AuthMethodsPolicyExtractor),
-        Box::new(policies::conditional_access()),
-        Box::new(policies::pim_eligible_roles()),
-        Box::new(workflows::lifecycle_workflows()),
+        Box::new(SnapshotDiff::new(policies::AuthMethodsPolicyExtractor)),
+        Box::new(SnapshotDiff::new(policies::conditional_access())),
+        Box::new(SnapshotDiff::new(policies::pim_eligible_roles())),
+        Box::new(SnapshotDiff::new(workflows::lifecycle_workflows())),
         Box::new(window::directory_audit_logs()),
         Box::new(window::sign_in_logs()),
     ]

@@ -71,7 +71,7 @@ pub fn id_of(obj: &Value) -> Option<&str> {
     obj.get("id").and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-/// Marks a live record of a non-snapshot type (deletion fields present, false/null).
+/// Marks a live record (deletion fields present, false/null).
 pub fn live(data: &mut Map<String, Value>) {
     data.insert("deleted_in_source".into(), Value::Bool(false));
     data.insert("deleted_reason".into(), Value::Null);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::fullread::FullReadExtractor;
-use super::norm::{at, id_of, json_text, kind_at, list_at, parse_ts, record};
+use super::norm::{at, id_of, json_text, kind_at, list_at, live, parse_ts, record};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::schema::{self, Kind, RecordType};
@@ -60,6 +60,7 @@ pub fn normalize_auth_methods_policy(obj: &Value, sync_time: DateTime<Utc>) -> O
     data.insert("disabled_methods".into(), ids_with("disabled"));
     data.insert("method_configuration_count".into(), Value::from(configs.len() as u64));
     data.insert("method_configurations_json".into(), json_text(obj.get("authenticationMethodConfigurations")));
+    live(&mut data);
     Some(record(id, None, sync_time, data))
 }
 
@@ -83,6 +84,7 @@ pub fn normalize_conditional_access(obj: &Value, sync_time: DateTime<Utc>) -> Op
     data.insert("conditions_json".into(), json_text(obj.get("conditions")));
     data.insert("grant_controls_json".into(), json_text(obj.get("grantControls")));
     data.insert("session_controls_json".into(), json_text(obj.get("sessionControls")));
+    live(&mut data);
     Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
 }
 
@@ -101,6 +103,7 @@ pub fn normalize_pim(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
     let expiration = rt.fields.iter().find(|f| f.key == "expiration_type").map_or(Kind::Text, |f| f.kind);
     data.insert("expiration_type".into(), kind_at(obj, "/scheduleInfo/expiration/type", expiration));
     data.insert("expiration_duration".into(), kind_at(obj, "/scheduleInfo/expiration/duration", Kind::Text));
+    live(&mut data);
     Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
 }
 

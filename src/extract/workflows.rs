@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::fullread::FullReadExtractor;
-use super::norm::{at, id_of, json_text, kind_at, odata_type, parse_ts, record};
+use super::norm::{at, id_of, json_text, kind_at, live, odata_type, parse_ts, record};
 use super::ExtractCtx;
 use crate::graph::GraphError;
 use crate::schema::{self, Kind, RecordType};
@@ -41,6 +41,7 @@ pub fn normalize_workflow(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value
     data.insert("task_names".into(), pick("displayName"));
     data.insert("task_definition_ids".into(), pick("taskDefinitionId"));
     data.insert("tasks_json".into(), json_text(obj.get("tasks")));
+    live(&mut data);
     Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
 }
 

@@ -125,7 +125,7 @@ pub struct RecordType {
     pub licence: Licence,
 }
 
-/// Fields every delta-based record type carries to mark deletions in the source.
+/// Fields every record type carries to mark deletions in the source.
 pub const DELETION_FIELDS: [Field; 2] = [
     Field { key: "deleted_in_source", name: "Deleted in Entra ID", kind: Kind::Bool, source: Source::Derived },
     Field {
@@ -174,10 +174,10 @@ pub fn record_type(key: &str) -> Option<&'static RecordType> {
 }
 
 impl RecordType {
-    /// All declared fields, including the deletion fields of delta types.
+    /// All declared fields, including the deletion fields (delta types mark deleted objects; snapshot types
+    /// mark the records gone since the previous snapshot).
     pub fn all_fields(&self) -> impl Iterator<Item = &Field> {
-        let deletion: &[Field] = if self.is_snapshot { &[] } else { &DELETION_FIELDS };
-        self.fields.iter().chain(deletion.iter())
+        self.fields.iter().chain(DELETION_FIELDS.iter())
     }
 
     /// The Graph properties the `Prop` fields read (for `$select`).

@@ -345,7 +345,7 @@ fn latest_snapshot(store: &RecordStore, item_type: &str, pick: &dyn Fn(&str) -> 
         .max()
 }
 
-/// Snapshot records (`pick`): the expected ones present with equal fields; the others must be older than
+/// Snapshot records (`pick`): the expected ones present with equal fields; the others deleted or older than
 /// the latest snapshot (absent from it, which DevRev reads as deleted for an `is_snapshot` type).
 fn check_snapshot(
     store: &RecordStore,
@@ -360,6 +360,9 @@ fn check_snapshot(
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        if is_deleted(rec) {
+            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
+        }
         for (field, want) in fields {
             field_eq(&tag, rec, field, want, mm);
         }
@@ -367,7 +370,7 @@ fn check_snapshot(
     }
     let latest = latest_snapshot(store, item_type, pick);
     for (id, rec) in store.records.get(item_type).into_iter().flatten() {
-        if !pick(id) || expected.contains_key(id) {
+        if !pick(id) || expected.contains_key(id) || is_deleted(rec) {
             continue;
         }
         if parse_time(&rec.modified_date) >= latest {

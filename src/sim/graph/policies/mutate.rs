@@ -135,6 +135,29 @@ pub fn apply(sh: &Shared, n: usize, seed: u64, now: i64) -> Value {
     summary
 }
 
+/// Deletes every CA policy, PIM schedule or workflow (`family`), logging each deletion's audit event.
+pub fn delete_all(sh: &Shared, family: &str, now: i64) -> usize {
+    let Ok(mut d) = sh.policies.data.write() else { return 0 };
+    d.rounds += 1;
+    let mut r = Mix::new(d.seed, d.rounds);
+    let gone = match family {
+        "conditional_access" => std::mem::take(&mut d.ca),
+        "pim" => std::mem::take(&mut d.pim),
+        "workflows" => std::mem::take(&mut d.workflows),
+        _ => return 0,
+    };
+    for (i, obj) in gone.iter().enumerate() {
+        let (kind, targets) = match family {
+            "conditional_access" => (events::K_CA_ADD + 2, vec![named(obj, "displayName", "Policy")]),
+            "pim" => (events::K_PIM_ADD + 2, pim_targets(obj)),
+            _ => (events::K_WF_DELETE, vec![named(obj, "displayName", "Other")]),
+        };
+        let rec = policy_audit(&mut d, &mut r, kind, targets, now * TICKS + i as i64 + 1);
+        insert_sorted(&mut d.audits, rec);
+    }
+    gone.len()
+}
+
 fn family_len(d: &PolicyData, family: &str) -> usize {
     match family {
         "conditional_access" => d.ca.len(),

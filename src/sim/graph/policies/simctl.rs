@@ -77,6 +77,11 @@ impl PolicyControl<'_> {
     pub fn fault_log(&self) -> Value {
         fault_log(self.0)
     }
+    /// Deletes every object of a snapshot family (`conditional_access`, `pim` or `workflows`), each logged
+    /// as Entra logs it; returns how many were deleted (an unknown family deletes nothing).
+    pub fn delete_all(&self, family: &str) -> usize {
+        super::mutate::delete_all(self.0, family, self.0.now())
+    }
     /// The applications owning directory extensions (for the directory part's `/applications`).
     pub fn extension_apps(&self) -> Vec<extensions::ExtensionApp> {
         self.0.policies.data.read().map(|d| d.ext_apps.clone()).unwrap_or_default()

@@ -1,8 +1,11 @@
 //! Regressions found by `soak` (seeds 29 and 31), reproduced deterministically against the Graph simulator
-//! and the AirSync platform emulator: a failed extension discovery.
+//! and the AirSync platform emulator: a failed extension discovery, and a user's last method removed.
+
+use std::collections::BTreeSet;
 
 use entra_airsync::sim::graph::{MutationSpec, PolicyKnobs};
 use entra_airsync::sim::harness::{Harness, HarnessOptions};
+use serde_json::Value;
 
 const IMPORT_DONE: [&str; 4] = [
     "EXTERNAL_SYNC_UNIT_EXTRACTION_DONE",
@@ -50,4 +53,55 @@ async fn a_failed_first_discovery_fails_the_import_instead_of_dropping_fields() 
     let run = h.driver.initial_import().await.unwrap();
     assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
     assert_eq!(mismatches_of(&h, "users/"), Vec::<String>::new());
+}
+
+/// The users of the tenant with no authentication method, and those with at least one.
+fn users_by_methods(truth: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let with: BTreeSet<String> = truth["authenticationMethods"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["userId"].as_str().map(str::to_string))
+        .collect();
+    let all: BTreeSet<String> =
+        truth["users"].as_array().into_iter().flatten().filter_map(|u| u["id"].as_str().map(str::to_string)).collect();
+    (all.difference(&with).cloned().collect(), with)
+}
+
+/// Seed 31: a user whose last method was removed was re-read (the audit event named them) but nothing
+/// was sent for them, so their old records stayed their latest read and the method stayed live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_last_removed_method_is_gone_after_the_next_sync() {
+    let h = Harness::start(HarnessOptions { users: 60, seed: 31, ..HarnessOptions::default() }).await.unwrap();
+    let initial = h.driver.initial_import().await.unwrap();
+    assert_eq!(initial.answers, IMPORT_DONE, "{:?}", initial.errors);
+    assert_eq!(mismatches_of(&h, "authentication_methods"), Vec::<String>::new());
+    let (_, had_methods) = users_by_methods(&h.graph.truth());
+
+    // Method changes (each logged as a security-info event) until some user has lost every method.
+    let mut emptied = None;
+    for round in 0..300u64 {
+        h.graph.mutate(&MutationSpec { activity: 3, seed: 1_000 + round, ..MutationSpec::default() });
+        let (without, _) = users_by_methods(&h.graph.truth());
+        emptied = without.intersection(&had_methods).next().cloned();
+        if emptied.is_some() {
+            break;
+        }
+    }
+    let user = emptied.expect("some user lost their last method");
+    let stale: Vec<String> = h
+        .platform
+        .store()
+        .records
+        .get("authentication_methods")
+        .into_iter()
+        .flatten()
+        .filter(|(id, _)| id.starts_with(&format!("{user}_")))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(!stale.is_empty(), "the user's methods were imported");
+
+    let run = h.driver.incremental_sync().await.unwrap();
+    assert_eq!(run.answers, SYNC_DONE, "{:?}", run.errors);
+    assert_eq!(mismatches_of(&h, "authentication_methods"), Vec::<String>::new());
 }

@@ -15,7 +15,7 @@ use tracing::Instrument;
 use super::artifacts::{ArtifactSink, Descriptor};
 use super::event::{Event, Incoming, Outcome, Phase};
 use super::platform::{truncate_message, Platform, PROTOCOL_LIBRARY_VERSION};
-use super::state::WorkerState;
+use super::state::{ConnectorState, WorkerState};
 use super::window;
 use crate::config::Config;
 use crate::graph::auth::TokenSource;
@@ -260,8 +260,9 @@ impl Worker {
             Phase::Metadata => {
                 let custom = match discovered {
                     Some(custom) => Ok(custom),
-                    None => self.discover_custom_fields(&event).await,
+                    None => self.discover_custom_fields(&event, &mut state.ours).await,
                 };
+                let custom = custom.map_err(|message| Outcome::Error { message });
                 match custom {
                     Ok(custom) => {
                         let metadata = schema::external_domain_metadata(&custom);
@@ -326,11 +327,7 @@ impl Worker {
             };
         let mut discovered = None;
         if state.sdk_str("snapInVersionId") != event.snap_in_version_id {
-            let custom = match self.discover_custom_fields(event).await {
-                Ok(custom) => custom,
-                Err(Outcome::Error { message }) => return Err(message),
-                Err(_) => Vec::new(),
-            };
+            let custom = self.discover_custom_fields(event, &mut state.ours).await?;
             let mapping = schema::initial_domain_mapping(&custom);
             discovered = Some(custom);
             answer
@@ -351,20 +348,19 @@ impl Worker {
         Ok((state, discovered))
     }
 
-    /// The users' directory extensions (custom fields). A token failure is the phase's error; any other
-    /// failure leaves only the on-premises attributes, with a warning.
-    async fn discover_custom_fields(&self, event: &Event) -> Result<Vec<schema::CustomField>, Outcome> {
-        let graph = self.graph(event).map_err(|message| Outcome::Error { message })?;
-        let token = graph.tokens().token().await.map_err(|e| Outcome::Error { message: e.to_string() })?;
+    /// The users' directory extensions (custom fields), remembered in the state: a failed discovery uses
+    /// those of the last successful one; a token failure, or any failure when none is known, is the error.
+    async fn discover_custom_fields(
+        &self,
+        event: &Event,
+        state: &mut ConnectorState,
+    ) -> Result<Vec<schema::CustomField>, String> {
+        let graph = self.graph(event)?;
+        let token = graph.tokens().token().await.map_err(|e| e.to_string())?;
         let roles = engine::plan::token_roles(&token);
-        match extract::custom_fields::discover(&graph, roles.as_deref()).await {
-            Ok(custom) => Ok(custom),
-            Err(e @ GraphError::Auth(_)) => Err(Outcome::Error { message: e.to_string() }),
-            Err(e) => {
-                tracing::warn!(error = %e, "directory extensions could not be discovered; only on-premises attributes this time");
-                Ok(Vec::new())
-            }
-        }
+        extract::custom_fields::discover_remembered(&graph, roles.as_deref(), state)
+            .await
+            .map_err(|e| format!("the users' directory extensions could not be discovered: {e}"))
     }
 
     fn graph(&self, event: &Event) -> Result<GraphClient, String> {
@@ -426,7 +422,7 @@ impl Worker {
                 return (Outcome::Error { message: e.to_string() }, None);
             }
         }
-        let custom = match extract::custom_fields::for_data_phase(&graph, &state.ours).await {
+        let custom = match extract::custom_fields::for_data_phase(&graph, &mut state.ours).await {
             Ok(custom) => custom,
             Err(GraphError::Throttled { retry_after }) => {
                 return (Outcome::Delayed { seconds: retry_after.as_secs().max(1) }, None)

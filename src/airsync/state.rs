@@ -77,6 +77,10 @@ pub struct ConnectorState {
     pub sync_started: Option<DateTime<Utc>>,
     #[serde(default)]
     pub types: BTreeMap<String, TypeState>,
+    /// The user-targeted directory extensions (Graph `extensionProperty` objects, trimmed) of the last
+    /// successful discovery: used when a later discovery fails, so that users are never sent without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension_properties: Option<Vec<Value>>,
 }
 
 /// The whole state object: every key as stored, plus our part parsed.

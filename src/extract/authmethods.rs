@@ -16,6 +16,8 @@ use crate::schema::{self, coerce, Kind, RecordType};
 
 pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=999";
 pub const REGISTRATION_PATH: &str = "/v1.0/reports/authenticationMethods/userRegistrationDetails";
+/// The id Graph gives every user's `passwordAuthenticationMethod`.
+pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 
 /// A record type whose source is read per user.
 #[async_trait::async_trait]
@@ -145,7 +147,8 @@ async fn all_items(ctx: &ExtractCtx, body: Value) -> Result<Vec<Value>, GraphErr
 }
 
 /// The methods of each user. A re-read sends the user's current methods (dated at the sync: a per-user
-/// snapshot, docs/contracts.md) and a deletion for every method id the audit events named that is gone.
+/// snapshot, docs/contracts.md) and a deletion for every method id the audit events named that is gone; a
+/// user left with no method at all gets the deletion of the password method, which dates the empty read.
 pub struct Methods;
 
 #[async_trait::async_trait]
@@ -213,7 +216,13 @@ impl PerUser for Methods {
                     state.items += 1;
                 }
             }
-            for gone in c.method_ids.iter().filter(|m| !ids.contains(m.as_str())) {
+            let mut gone: Vec<&str> = c.method_ids.iter().map(String::as_str).filter(|m| !ids.contains(m)).collect();
+            if current.is_empty() && !gone.contains(&PASSWORD_METHOD_ID) {
+                // Nothing else would date this read: the user's older records would stay their latest
+                // read. No method means no password method either; its deletion dates the (empty) read.
+                gone.push(PASSWORD_METHOD_ID);
+            }
+            for gone in gone {
                 ctx.sink.push(self.record_type(), deletion(&format!("{}_{gone}", c.user_id), ctx.sync_time)).await?;
                 state.items += 1;
             }

@@ -41,15 +41,32 @@ fn to_fields(items: &[Value]) -> Vec<CustomField> {
     fields
 }
 
+/// The properties of an `extensionProperty` a custom field is made of (what is remembered in the state).
+const KEPT: [&str; 5] = ["name", "dataType", "isMultiValued", "targetObjects", "appDisplayName"];
+
+/// The user-targeted extension properties among `items`, trimmed to what a custom field is made of.
+fn user_targeted(items: &[Value]) -> Vec<Value> {
+    items
+        .iter()
+        .filter(|ep| from_extension_property(ep).is_some())
+        .map(|ep| Value::Object(KEPT.iter().filter_map(|k| Some((k.to_string(), ep.get(*k)?.clone()))).collect()))
+        .collect()
+}
+
 /// The user-targeted directory extensions of the tenant. `roles` are the granted application permissions
 /// (None when unknown). Refusals (403/404/400) mean "none found"; auth, throttling and outages are errors.
 pub async fn discover(graph: &GraphClient, roles: Option<&[String]>) -> Result<Vec<CustomField>, GraphError> {
+    Ok(to_fields(&discover_properties(graph, roles).await?))
+}
+
+/// As [`discover`], as the (trimmed) `extensionProperty` objects.
+async fn discover_properties(graph: &GraphClient, roles: Option<&[String]>) -> Result<Vec<Value>, GraphError> {
     if granted(roles, DIRECTORY_READ) {
         match graph.post_json(AVAILABLE_PATH, &json!({})).await {
             Ok(body) => {
-                let fields = to_fields(&all_pages(graph, body).await?);
-                if !fields.is_empty() {
-                    return Ok(fields);
+                let found = user_targeted(&all_pages(graph, body).await?);
+                if !found.is_empty() {
+                    return Ok(found);
                 }
             }
             Err(e @ (GraphError::Permission { .. } | GraphError::NotFound(_) | GraphError::Rejected { .. })) => {
@@ -65,7 +82,7 @@ pub async fn discover(graph: &GraphClient, roles: Option<&[String]>) -> Result<V
         return Ok(Vec::new());
     }
     match per_application(graph).await {
-        Ok(items) => Ok(to_fields(&items)),
+        Ok(items) => Ok(user_targeted(&items)),
         Err(e @ GraphError::Permission { .. }) => {
             tracing::warn!(error = %e, "applications cannot be listed; no directory extensions discovered");
             Ok(Vec::new())
@@ -74,24 +91,45 @@ pub async fn discover(graph: &GraphClient, roles: Option<&[String]>) -> Result<V
     }
 }
 
+/// The directory extensions for this invocation, remembered in `state`. A discovery that fails (an outage,
+/// a malformed answer) falls back to the extensions of the last successful one: sending users without
+/// fields they have would lose those values until the users next change. Token failures and throttling
+/// are always errors (ERROR / DELAYED); so is any failure when nothing was ever discovered.
+pub async fn discover_remembered(
+    graph: &GraphClient,
+    roles: Option<&[String]>,
+    state: &mut ConnectorState,
+) -> Result<Vec<CustomField>, GraphError> {
+    match discover_properties(graph, roles).await {
+        Ok(found) => {
+            let fields = to_fields(&found);
+            state.extension_properties = Some(found);
+            Ok(fields)
+        }
+        Err(e @ (GraphError::Auth(_) | GraphError::Throttled { .. })) => Err(e),
+        Err(e) => match &state.extension_properties {
+            Some(known) => {
+                tracing::warn!(error = %e, extensions = known.len(), "directory extensions could not be discovered; using those of the last discovery");
+                Ok(to_fields(known))
+            }
+            None => Err(e),
+        },
+    }
+}
+
 /// The users' custom fields for one invocation of a data phase: discovered only while the users record
-/// type still runs. Token failures and throttling are errors (ERROR / DELAYED); any other failure leaves
-/// only the on-premises attributes, with a warning.
-pub async fn for_data_phase(graph: &GraphClient, state: &ConnectorState) -> Result<Arc<Vec<CustomField>>, GraphError> {
+/// type still runs (see [`discover_remembered`] for failures).
+pub async fn for_data_phase(
+    graph: &GraphClient,
+    state: &mut ConnectorState,
+) -> Result<Arc<Vec<CustomField>>, GraphError> {
     let users_running = state.types.get("users").is_some_and(|s| matches!(s.status, Status::Pending | Status::Running));
     if !users_running {
         return Ok(Arc::new(user_custom_fields(&[])));
     }
     let token = graph.tokens().token().await?;
     let roles = crate::engine::plan::token_roles(&token);
-    let discovered = match discover(graph, roles.as_deref()).await {
-        Ok(found) => found,
-        Err(e @ (GraphError::Auth(_) | GraphError::Throttled { .. })) => return Err(e),
-        Err(e) => {
-            tracing::warn!(error = %e, "directory extensions could not be discovered; only on-premises attributes this time");
-            Vec::new()
-        }
-    };
+    let discovered = discover_remembered(graph, roles.as_deref(), state).await?;
     Ok(Arc::new(user_custom_fields(&discovered)))
 }
 

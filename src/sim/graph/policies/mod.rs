@@ -55,6 +55,9 @@ pub struct PolicyKnobs {
     pub extension_properties_empty: Option<bool>,
     /// Conditional access on a tenant without P1 answers 200 with an empty list instead of 403.
     pub ca_unlicensed_empty: bool,
+    /// The next N `getAvailableExtensionProperties` calls answer 200 with a truncated JSON body (as the
+    /// hostile fault profile may, but on this route only).
+    pub extension_properties_truncated: u32,
 }
 
 /// Everything this module keeps in the shared server state.

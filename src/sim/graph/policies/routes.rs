@@ -337,6 +337,13 @@ pub fn available_extensions(sh: &Shared, ctx: &Ctx, ver: &str, body: &[u8]) -> R
             return (bad_request(ctx, "Request_BadRequest", "Invalid value for property 'isSyncedFromOnPremises'."), 0)
         }
     };
+    let truncate = match sh.policies.knobs.write() {
+        Ok(mut k) if k.extension_properties_truncated > 0 => {
+            k.extension_properties_truncated -= 1;
+            true
+        }
+        _ => false,
+    };
     let Ok(d) = sh.policies.data.read() else { return unavailable(ctx) };
     let values: Vec<Value> = if extensions_empty(sh) {
         Vec::new()
@@ -348,7 +355,13 @@ pub fn available_extensions(sh: &Shared, ctx: &Ctx, ver: &str, body: &[u8]) -> R
             .collect()
     };
     let (body, n) = collection(sh, ver, "Collection(extensionProperty)", values, None);
-    ok(ctx, body, n)
+    let whole = truncate.then(|| serde_json::to_vec(&body).unwrap_or_default());
+    let (mut resp, n) = ok(ctx, body, n);
+    if let Some(whole) = whole {
+        let cut = whole.len() / 2;
+        *resp.body_mut() = http_body_util::Full::new(bytes::Bytes::copy_from_slice(&whole[..cut]));
+    }
+    (resp, n)
 }
 
 /// `GET /applications/{id}/extensionProperties` (`$filter=name eq '…'`).

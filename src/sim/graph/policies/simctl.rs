@@ -70,6 +70,10 @@ impl PolicyControl<'_> {
     pub fn set_knobs(&self, k: PolicyKnobs) {
         set_knobs(self.0, k)
     }
+    /// The current knobs (counters such as `extension_properties_truncated` count down as they fire).
+    pub fn knobs(&self) -> PolicyKnobs {
+        self.0.policies.knobs.read().map(|k| k.clone()).unwrap_or_default()
+    }
     pub fn set_fault_profile(&self, p: FaultProfile, seed: Option<u64>) {
         set_fault_profile(self.0, p, seed)
     }

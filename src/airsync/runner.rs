@@ -15,7 +15,7 @@ use tracing::Instrument;
 use super::artifacts::{ArtifactSink, Descriptor};
 use super::event::{Event, Incoming, Outcome, Phase};
 use super::platform::{truncate_message, Platform, PROTOCOL_LIBRARY_VERSION};
-use super::state::{ConnectorState, WorkerState};
+use super::state::{ConnectorState, PendingAnswer, WorkerState};
 use super::window;
 use crate::config::Config;
 use crate::graph::auth::TokenSource;
@@ -255,6 +255,13 @@ impl Worker {
             Ok(state) => state,
             Err(message) => return answer.send(Outcome::Error { message }, Vec::new()).await,
         };
+        if let Some(pending) = state.ours.pending.take() {
+            let request_id = event.context_str("request_id");
+            if phase == Phase::Data && !request_id.is_empty() && pending.request_id == request_id {
+                tracing::warn!("the same event again: its first answer never reached the platform; reading again from where that attempt began");
+                state.ours = pending.before;
+            }
+        }
         let deadline = started + self.cfg.soft_timeout;
         let outcome = match phase {
             Phase::Metadata => {
@@ -300,6 +307,18 @@ impl Worker {
             Err(e) => Outcome::Error { message: format!("the state could not be saved: {e}") },
         };
         answer.send(outcome, sink.descriptors()).await;
+        let refused = matches!(*answer.delivered.lock().unwrap_or_else(|p| p.into_inner()), Some(Err(_)));
+        if let (true, Some(pending)) = (refused, state.ours.pending.take()) {
+            // The platform never learnt of this invocation's artifacts: put the cursors back where it began,
+            // so that whatever event comes next reads those records again.
+            state.ours = pending.before;
+            match answer.platform.put_state(&state.to_text()).await {
+                Ok(()) => tracing::warn!("the answer was not delivered; the state is back where this invocation began"),
+                Err(e) => {
+                    tracing::error!(error = %e, "the answer was not delivered and the state could not be put back")
+                }
+            }
+        }
     }
 
     /// Reads or initialises state, installs the mapping on a new snap-in version (with the custom fields
@@ -418,10 +437,23 @@ impl Worker {
         }
         let extractors = extract::all();
         if kind == Incoming::StartExtractingData {
-            if let Err(e) = engine::plan::start(&graph, &mut state.ours, &extractors, &event.mode, Utc::now()).await {
-                return (Outcome::Error { message: e.to_string() }, None);
+            engine::start_sync(&mut state.ours, &extractors, &event.mode, Utc::now());
+            state.ours.plan_pending = true;
+        }
+        if state.ours.plan_pending {
+            let now = state.ours.sync_started.unwrap_or_else(Utc::now);
+            match engine::plan::prepare(&graph, &mut state.ours, &extractors, now).await {
+                Ok(_) => state.ours.plan_pending = false,
+                // Throttled before any record was read: DELAYED, and the CONTINUE makes the plan.
+                Err(GraphError::Throttled { retry_after }) => {
+                    return (Outcome::Delayed { seconds: retry_after.as_secs().max(1) }, None)
+                }
+                Err(e) => return (Outcome::Error { message: e.to_string() }, None),
             }
         }
+        let before = ConnectorState { pending: None, ..state.ours.clone() };
+        let request_id = event.context_str("request_id");
+        state.ours.pending = Some(Box::new(PendingAnswer { request_id, before }));
         let custom = match extract::custom_fields::for_data_phase(&graph, &mut state.ours).await {
             Ok(custom) => custom,
             Err(GraphError::Throttled { retry_after }) => {

@@ -81,6 +81,25 @@ pub struct ConnectorState {
     /// successful discovery: used when a later discovery fails, so that users are never sent without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_properties: Option<Vec<Value>>,
+    /// The start of a sync whose plan (permissions, licence) is still to be made: its first attempt was
+    /// throttled, so the next invocation makes it before extracting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plan_pending: bool,
+    /// The data-phase answer this state was saved for, until the platform shows it arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Box<PendingAnswer>>,
+}
+
+/// What an answer's invocation started from. If the answer never reaches the platform (the callback is
+/// refused, or the process dies after saving state), the cursors go back here, so the records of the
+/// unannounced artifacts are read again: duplicates at worst, never a loss.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PendingAnswer {
+    /// The `event_context.request_id` of the event answered; the platform sends the same event again when
+    /// it did not get the answer.
+    pub request_id: String,
+    /// Our state as that invocation began extracting (after a START's preparation).
+    pub before: ConnectorState,
 }
 
 /// The whole state object: every key as stored, plus our part parsed.

@@ -333,6 +333,16 @@ pub async fn start(
     now: DateTime<Utc>,
 ) -> Result<Plan, GraphError> {
     super::start_sync(state, extractors, mode, now);
+    prepare(graph, state, extractors, now).await
+}
+
+/// Makes the plan for a started sync and applies it (skips, first windows).
+pub async fn prepare(
+    graph: &GraphClient,
+    state: &mut ConnectorState,
+    extractors: &[Box<dyn crate::extract::Extractor>],
+    now: DateTime<Utc>,
+) -> Result<Plan, GraphError> {
     let types: Vec<&'static RecordType> =
         extractors.iter().filter_map(|ex| crate::schema::record_type(ex.record_type())).collect();
     let plan = make(graph, &types, state).await?;

@@ -14,7 +14,9 @@ use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
 use crate::schema::{self, coerce, Kind, RecordType};
 
-pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=999";
+/// 100 users a page: each page is one `$batch` fan-out (5 envelopes) that runs to its end, so a page must
+/// stay small enough to finish between the soft deadline and the hard timeout.
+pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=100";
 pub const REGISTRATION_PATH: &str = "/v1.0/reports/authenticationMethods/userRegistrationDetails";
 /// The id Graph gives every user's `passwordAuthenticationMethod`.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";

@@ -148,8 +148,9 @@ impl GraphClient {
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_)))
+            // `dur` is None once the retries are spent: keep it so (a throttled request becomes DELAYED).
             .adjust(|e, dur| match e {
-                GraphError::Throttled { retry_after } if !retry_after.is_zero() => Some(*retry_after),
+                GraphError::Throttled { retry_after } if !retry_after.is_zero() => dur.map(|_| *retry_after),
                 _ => dur,
             })
             .notify(|e, dur| {
@@ -221,8 +222,9 @@ impl GraphClient {
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_)))
+            // `dur` is None once the retries are spent: keep it so (a throttled request becomes DELAYED).
             .adjust(|e, dur| match e {
-                GraphError::Throttled { retry_after } if !retry_after.is_zero() => Some(*retry_after),
+                GraphError::Throttled { retry_after } if !retry_after.is_zero() => dur.map(|_| *retry_after),
                 _ => dur,
             })
             .await

@@ -1,5 +1,5 @@
 //! Control API under `/_sim/` (no auth, plain JSON): truth, mutate, stats, reset-stats, info,
-//! faults (delta-token TTL, 410 injection, replays, empty pages) and clock advance.
+//! faults (delta-token TTL, 410 injection, replays, empty pages, 429s) and clock advance.
 
 use super::errors::graph_error;
 use super::http::{json_response, Ctx, Resp};

@@ -242,7 +242,7 @@ impl GraphSim {
         }
     }
 
-    /// Replace the injectable faults (delta-token TTL, 410s, replays, empty pages).
+    /// Replace the injectable faults (delta-token TTL, 410s, replays, empty pages, 429s).
     pub fn set_faults(&self, faults: Faults) {
         if let Ok(mut f) = self.shared.faults.lock() {
             *f = faults;

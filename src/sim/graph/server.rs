@@ -101,6 +101,19 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
         record(&sh, "POST /{tenant}/oauth2/v2.0/token", resp.status().as_u16(), 0, 0);
         return resp;
     }
+    if segs.first().is_some_and(|v| *v == "v1.0" || *v == "beta") {
+        if let Some(retry_after) = sh.take_throttle() {
+            let r = graph_error_with(
+                &ctx,
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Please retry again later.",
+                &[("retry-after", retry_after), ("x-ms-throttle-information", "ResourceUnitLimitExceeded".into())],
+            );
+            record(&sh, "throttled (fault)", 429, 0, 0);
+            return r;
+        }
+    }
     if let Some(r) = super::directory::batch(&sh, &ctx, &method, &segs, authorization.as_deref(), &body).await {
         return r;
     }

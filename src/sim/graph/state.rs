@@ -29,6 +29,16 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Consumes one use of the `throttle_next` fault: `Some(Retry-After)` if this request is throttled.
+    pub fn take_throttle(&self) -> Option<String> {
+        let mut f = self.faults.lock().ok()?;
+        if f.throttle_next == 0 {
+            return None;
+        }
+        f.throttle_next -= 1;
+        Some(f.throttle_retry_after.clone())
+    }
+
     /// Simulated "now" in unix seconds.
     pub fn now(&self) -> i64 {
         chrono::Utc::now().timestamp() + self.clock_offset.load(Ordering::Relaxed)
@@ -47,11 +57,22 @@ pub struct Faults {
     pub replay_changes: u64,
     /// Insert an empty `value` page (with a nextLink) at the start of every delta round.
     pub empty_first_page: bool,
+    /// The next N Graph requests (including `$batch` envelopes) answer 429 `TooManyRequests`.
+    pub throttle_next: u32,
+    /// The `Retry-After` those 429s carry (integer or decimal seconds, as Graph sends both).
+    pub throttle_retry_after: String,
 }
 
 impl Default for Faults {
     fn default() -> Self {
-        Faults { delta_token_ttl_days: 7, gone_next: 0, replay_changes: 0, empty_first_page: false }
+        Faults {
+            delta_token_ttl_days: 7,
+            gone_next: 0,
+            replay_changes: 0,
+            empty_first_page: false,
+            throttle_next: 0,
+            throttle_retry_after: "1".into(),
+        }
     }
 }
 

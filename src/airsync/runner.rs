@@ -253,7 +253,7 @@ impl Worker {
         }
         let (mut state, discovered) = match self.load_state(&event, &answer, kind).await {
             Ok(state) => state,
-            Err(message) => return answer.send(Outcome::Error { message }, Vec::new()).await,
+            Err(outcome) => return answer.send(outcome, Vec::new()).await,
         };
         if let Some(pending) = state.ours.pending.take() {
             let request_id = event.context_str("request_id");
@@ -269,7 +269,6 @@ impl Worker {
                     Some(custom) => Ok(custom),
                     None => self.discover_custom_fields(&event, &mut state.ours).await,
                 };
-                let custom = custom.map_err(|message| Outcome::Error { message });
                 match custom {
                     Ok(custom) => {
                         let metadata = schema::external_domain_metadata(&custom);
@@ -328,19 +327,20 @@ impl Worker {
         event: &Event,
         answer: &Answer,
         kind: Incoming,
-    ) -> Result<(WorkerState, Option<Vec<schema::CustomField>>), String> {
-        event.check_stateful()?;
-        answer.platform.check_urls(&self.cfg).map_err(|e| e.to_string())?;
+    ) -> Result<(WorkerState, Option<Vec<schema::CustomField>>), Outcome> {
+        let error = |message: String| Outcome::Error { message };
+        event.check_stateful().map_err(error)?;
+        answer.platform.check_urls(&self.cfg).map_err(|e| error(e.to_string()))?;
         let mut state =
-            match answer.platform.get_state().await.map_err(|e| format!("the state could not be read: {e}"))? {
-                Some(text) => WorkerState::parse(&text)?,
+            match answer.platform.get_state().await.map_err(|e| error(format!("the state could not be read: {e}")))? {
+                Some(text) => WorkerState::parse(&text).map_err(error)?,
                 None => {
                     let state = WorkerState::initial();
                     answer
                         .platform
                         .put_state(&state.to_text())
                         .await
-                        .map_err(|e| format!("the state could not be initialised: {e}"))?;
+                        .map_err(|e| error(format!("the state could not be initialised: {e}")))?;
                     state
                 }
             };
@@ -353,13 +353,13 @@ impl Worker {
                 .platform
                 .install_idm(&event.snap_in_id, &mapping)
                 .await
-                .map_err(|e| format!("Error while installing initial domain mapping. {e}"))?;
+                .map_err(|e| error(format!("Error while installing initial domain mapping. {e}")))?;
             state.set_sdk_str("snapInVersionId", &event.snap_in_version_id);
         }
         let now = Utc::now();
         {
             let mut ctx = answer.context.lock().unwrap_or_else(|p| p.into_inner());
-            window::apply(&mut ctx, &mut state, kind == Incoming::StartExtractingMetadata, now)?;
+            window::apply(&mut ctx, &mut state, kind == Incoming::StartExtractingMetadata, now).map_err(error)?;
         }
         if kind == Incoming::StartExtractingData && state.sdk_str("lastSyncStarted").is_empty() {
             state.set_sdk_str("lastSyncStarted", &now.to_rfc3339_opts(SecondsFormat::Millis, true));
@@ -368,18 +368,21 @@ impl Worker {
     }
 
     /// The users' directory extensions (custom fields), remembered in the state: a failed discovery uses
-    /// those of the last successful one; a token failure, or any failure when none is known, is the error.
+    /// those of the last successful one; throttling answers DELAYED; a token failure, or any failure when
+    /// none is known, is the error.
     async fn discover_custom_fields(
         &self,
         event: &Event,
         state: &mut ConnectorState,
-    ) -> Result<Vec<schema::CustomField>, String> {
-        let graph = self.graph(event)?;
-        let token = graph.tokens().token().await.map_err(|e| e.to_string())?;
+    ) -> Result<Vec<schema::CustomField>, Outcome> {
+        let graph = self.graph(event).map_err(|message| Outcome::Error { message })?;
+        let token = graph.tokens().token().await.map_err(|e| Outcome::Error { message: e.to_string() })?;
         let roles = engine::plan::token_roles(&token);
-        extract::custom_fields::discover_remembered(&graph, roles.as_deref(), state)
-            .await
-            .map_err(|e| format!("the users' directory extensions could not be discovered: {e}"))
+        let found = extract::custom_fields::discover_remembered(&graph, roles.as_deref(), state).await;
+        found.map_err(|e| match e {
+            GraphError::Throttled { retry_after } => Outcome::Delayed { seconds: retry_after.as_secs().max(1) },
+            e => Outcome::Error { message: format!("the users' directory extensions could not be discovered: {e}") },
+        })
     }
 
     fn graph(&self, event: &Event) -> Result<GraphClient, String> {

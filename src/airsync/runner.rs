@@ -259,7 +259,7 @@ impl Worker {
             let request_id = event.context_str("request_id");
             if phase == Phase::Data && !request_id.is_empty() && pending.request_id == request_id {
                 tracing::warn!("the same event again: its first answer never reached the platform; reading again from where that attempt began");
-                state.ours = pending.before;
+                state.ours = pending.restore(std::mem::take(&mut state.ours));
             }
         }
         let deadline = started + self.cfg.soft_timeout;
@@ -301,6 +301,10 @@ impl Worker {
             tracing::error!("an artifact upload failed; the state is not saved so that no record is skipped");
             return answer.send(outcome, Vec::new()).await;
         }
+        if let Some(mut pending) = state.ours.pending.take() {
+            pending.prune(&state.ours);
+            state.ours.pending = Some(pending);
+        }
         let outcome = match answer.platform.put_state(&state.to_text()).await {
             Ok(()) => outcome,
             Err(e) => Outcome::Error { message: format!("the state could not be saved: {e}") },
@@ -310,7 +314,7 @@ impl Worker {
         if let (true, Some(pending)) = (refused, state.ours.pending.take()) {
             // The platform never learnt of this invocation's artifacts: put the cursors back where it began,
             // so that whatever event comes next reads those records again.
-            state.ours = pending.before;
+            state.ours = pending.restore(std::mem::take(&mut state.ours));
             match answer.platform.put_state(&state.to_text()).await {
                 Ok(()) => tracing::warn!("the answer was not delivered; the state is back where this invocation began"),
                 Err(e) => {

@@ -102,6 +102,30 @@ pub struct PendingAnswer {
     pub before: ConnectorState,
 }
 
+impl PendingAnswer {
+    /// Drops from `before` what the invocation left unchanged, so the saved state stays small: only the
+    /// record types whose cursors moved keep their earlier copy.
+    pub fn prune(&mut self, now: &ConnectorState) {
+        self.before.types.retain(|k, v| now.types.get(k) != Some(v));
+        if self.before.extension_properties == now.extension_properties {
+            self.before.extension_properties = None;
+        }
+    }
+
+    /// The state as the invocation began: `now` with the parts it changed put back.
+    pub fn restore(self, mut now: ConnectorState) -> ConnectorState {
+        let before = self.before;
+        now.types.extend(before.types);
+        now.sync_started = before.sync_started;
+        now.plan_pending = before.plan_pending;
+        if before.extension_properties.is_some() {
+            now.extension_properties = before.extension_properties;
+        }
+        now.pending = None;
+        now
+    }
+}
+
 /// The whole state object: every key as stored, plus our part parsed.
 #[derive(Clone, Debug)]
 pub struct WorkerState {
@@ -170,6 +194,23 @@ impl WorkerState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pending_answer_keeps_only_what_moved_and_puts_it_back() {
+        let link = |l: &str| TypeState { next_link: Some(l.into()), ..TypeState::default() };
+        let mut before = ConnectorState::default();
+        before.types.insert("users".into(), link("u1"));
+        before.types.insert("groups".into(), link("g1"));
+        let mut now = before.clone();
+        now.types.insert("users".into(), link("u2"));
+        let mut pending = PendingAnswer { request_id: "r".into(), before };
+        pending.prune(&now);
+        assert_eq!(pending.before.types.keys().collect::<Vec<_>>(), ["users"], "groups did not move");
+        let back = pending.restore(now);
+        assert_eq!(back.types["users"].next_link.as_deref(), Some("u1"));
+        assert_eq!(back.types["groups"].next_link.as_deref(), Some("g1"));
+        assert!(back.pending.is_none());
+    }
 
     #[test]
     fn sdk_keys_survive_a_round_trip() {

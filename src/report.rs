@@ -65,7 +65,9 @@ fn timeline_svg(reports: &[TypeReport]) -> String {
     types.dedup();
     types.sort();
     types.dedup();
-    let (left, width, row) = (190.0, 700.0, 26.0);
+    // Room for the longest label (about 7 px per character at the label's size).
+    let longest = types.iter().map(|t| t.chars().count()).max().unwrap_or(0) as f64;
+    let (left, width, row) = ((16.0 + 7.0 * longest).max(190.0), 700.0, 26.0);
     let height = row * types.len() as f64 + 40.0;
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" role="img" aria-label="timeline of record types">"#,

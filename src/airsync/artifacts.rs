@@ -72,15 +72,21 @@ impl Range {
 
 /// One artifact being built: records gzip-compressed as they arrive (a full batch of 2,000 records
 /// weighs a few hundred KB instead of several MB of JSON values), with its count and date ranges.
-struct Batch {
+pub struct Batch {
     gz: GzEncoder<Vec<u8>>,
     count: usize,
     created: Range,
     modified: Range,
 }
 
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch::new()
+    }
+}
+
 impl Batch {
-    fn new() -> Batch {
+    pub fn new() -> Batch {
         Batch {
             gz: GzEncoder::new(Vec::new(), Compression::fast()),
             count: 0,
@@ -89,7 +95,8 @@ impl Batch {
         }
     }
 
-    fn add(&mut self, record: &Value) -> std::io::Result<()> {
+    /// Adds one record as a JSON line (compressed at once).
+    pub fn add(&mut self, record: &Value) -> std::io::Result<()> {
         self.created.add(record.get("created_date"));
         self.modified.add(record.get("modified_date"));
         // One write per record: serde's many small writes straight into the encoder are slow.
@@ -101,6 +108,11 @@ impl Batch {
         self.gz.write_all(&line)?;
         self.count += 1;
         Ok(())
+    }
+
+    /// The finished gzip JSON Lines file.
+    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+        self.gz.finish()
     }
 }
 
@@ -196,7 +208,7 @@ impl ArtifactSink {
         let encode = |e: std::io::Error| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() };
         let full = {
             let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
-            let batch = buffers.entry(item_type.to_string()).or_insert_with(Batch::new);
+            let batch = buffers.entry(item_type.to_string()).or_default();
             batch.add(&record).map_err(encode)?;
             if batch.count >= self.batch_size {
                 buffers.remove(item_type)

@@ -4,9 +4,11 @@
 
 use chrono::Utc;
 use serde_json::Value;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
+use crate::graph::pager::Page;
 use crate::graph::GraphError;
 
 /// Delta links older than this are not trusted (Graph keeps them 7 days).
@@ -124,6 +126,8 @@ async fn run_round(
     // page under way, so it is read again next time).
     let mut first = true;
     let mut first_page_work = true;
+    // The next page, fetched while the current one is normalized and uploaded (aborted if dropped).
+    let mut prefetched: Option<AbortOnDropHandle<Result<Page, GraphError>>> = None;
     loop {
         if !first && ctx.should_pause() {
             return Ok(Stop::Paused);
@@ -133,6 +137,11 @@ async fn run_round(
             tokio::select! {
                 page = ctx.graph.get_page(&url, is_link) => page,
                 _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
+            }
+        } else if let Some(next) = prefetched.take() {
+            tokio::select! {
+                page = next => page.unwrap_or_else(|e| Err(GraphError::Transient(format!("page prefetch: {e}")))),
+                _ = ctx.paused() => return Ok(Stop::Paused),
             }
         } else {
             tokio::select! {
@@ -154,6 +163,10 @@ async fn run_round(
             }
             Err(e) => return Err(e.into()),
         };
+        if let Some(next) = page.next_link.clone().filter(|_| !ctx.should_pause()) {
+            let graph = ctx.graph.clone();
+            prefetched = Some(AbortOnDropHandle::new(tokio::spawn(async move { graph.get_page(&next, true).await })));
+        }
         let round = Round { incremental: state.delta_link.is_some() || state.restarts > 0 };
         let records = if first_page_work {
             first_page_work = false;

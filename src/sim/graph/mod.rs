@@ -7,6 +7,7 @@ mod errors;
 mod gen;
 mod http;
 mod model;
+mod recycle;
 pub mod policies;
 mod server;
 mod state;
@@ -186,6 +187,7 @@ impl GraphSim {
             faults: Mutex::new(Faults::default()),
             clock_offset: AtomicI64::new(0),
             policies,
+            recycle: Default::default(),
         });
         let info = SimInfo {
             authority_host: origin.clone(),

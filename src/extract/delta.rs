@@ -144,8 +144,13 @@ async fn run_round(
     state: &mut TypeState,
 ) -> Result<Stop, ExtractError> {
     if state.gap.is_some() && state.next_link.is_none() && state.delta_link.is_some() {
-        // The restarted round finished in an earlier invocation; its recycle-bin read did not.
-        return read_gap(record_type, pages, ctx, state).await;
+        // The restarted round finished in an earlier invocation (or sync); its recycle-bin read did not.
+        // Once it has, the round goes on from the new delta link (a cheap round if nothing changed since).
+        match read_gap(record_type, pages, ctx, state).await? {
+            Stop::Finished if ctx.should_pause() => return Ok(Stop::Paused),
+            Stop::Finished => {}
+            Stop::Paused => return Ok(Stop::Paused),
+        }
     }
     let (mut url, mut is_link) = start(record_type, initial_path, state);
     // The first page of a run, and the work on it, always complete, so every invocation makes progress

@@ -50,6 +50,20 @@ pub struct TypeState {
     /// Snapshot types: the ids behind explicit deletions (kept only while the snapshot is small).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotIds>,
+    /// Delta types whose round restarted (expired or refused delta link): the deletions Graph's recycle bin
+    /// still has to supply, read once the restarted round has finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<DeletionGap>,
+}
+
+/// A restarted delta round's gap: objects deleted since `since` (the last finished round's delta link time)
+/// were never reported, and a fresh round lists only live objects, so the soft-deleted ones are read from
+/// `/directory/deletedItems`; `next_link` is the resume point of that read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeletionGap {
+    pub since: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
 }
 
 /// The ids of a small snapshot type: those of the last complete snapshot, and those sent so far in the

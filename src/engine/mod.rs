@@ -52,10 +52,15 @@ pub fn start_sync(state: &mut ConnectorState, extractors: &[Box<dyn Extractor>],
             ids.current.clear();
             ids.overflow = false;
         }
+        if let Some(gap) = st.gap.as_mut() {
+            // An unfinished recycle-bin read of an earlier sync starts over.
+            gap.next_link = None;
+        }
         if mode.eq_ignore_ascii_case("INITIAL") {
             st.delta_link = None;
             st.delta_at = None;
             st.watermark = None;
+            st.gap = None;
         }
     }
 }

@@ -1,13 +1,14 @@
 //! A Graph delta round as an extractor: start from the stored `deltaLink` (or a fresh round), follow
 //! `nextLink`s page by page with the cursor saved after each, keep the new `deltaLink`; an expired or
-//! refused delta link (400/410) restarts the round from scratch and the sync goes on.
+//! refused delta link (400/410) restarts the round from scratch and the sync goes on; after a restarted
+//! round, the deletions of the gap are read from Graph's recycle bin (`/directory/deletedItems`).
 
 use chrono::Utc;
 use serde_json::Value;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
-use crate::airsync::state::TypeState;
+use crate::airsync::state::{DeletionGap, TypeState};
 use crate::graph::pager::Page;
 use crate::graph::GraphError;
 
@@ -15,6 +16,29 @@ use crate::graph::GraphError;
 pub const DELTA_MAX_AGE: chrono::Duration = chrono::Duration::hours(156);
 /// Restarts of one round within a sync before the failure is reported.
 const MAX_RESTARTS: u32 = 3;
+/// Deletions up to this long before the last delta link are read from the recycle bin too (clock skew
+/// between Graph and the worker; a deletion sent twice is harmless).
+const GAP_OVERLAP: chrono::Duration = chrono::Duration::minutes(15);
+
+/// The recycle-bin type (`/directory/deletedItems/microsoft.graph.<cast>`) of a delta record type whose
+/// soft-deleted objects Graph keeps: users, groups (Microsoft 365 groups), applications, service principals.
+pub fn recycle_bin_cast(record_type: &str) -> Option<&'static str> {
+    match record_type {
+        "users" => Some("user"),
+        "groups" => Some("group"),
+        "applications" => Some("application"),
+        "service_principals" => Some("servicePrincipal"),
+        _ => None,
+    }
+}
+
+/// Notes the start of a deletion gap when a round restarts: the last finished round's delta link time
+/// (the earliest, if the round restarts again). A type without a recycle bin, or a first round, has none.
+fn open_gap(record_type: &str, state: &mut TypeState) {
+    if state.gap.is_none() && recycle_bin_cast(record_type).is_some() {
+        state.gap = state.delta_at.map(|since| DeletionGap { since, next_link: None });
+    }
+}
 
 /// Turns one delta entry into the records it carries: `(item type, record)` pairs. A groups entry, for
 /// instance, yields the group and one record per `members@delta` entry.
@@ -103,6 +127,7 @@ fn start(record_type: &'static str, initial_path: &str, state: &mut TypeState) -
         (Some(link), true) => (link.clone(), true),
         (Some(_), false) => {
             tracing::info!(record_type, "stored delta link is older than 6.5 days; starting a full round");
+            open_gap(record_type, state);
             state.delta_link = None;
             // A re-read within an incremental sync: counted as a restart, so normalizers know.
             state.restarts += 1;
@@ -120,6 +145,15 @@ async fn run_round(
     ctx: &ExtractCtx,
     state: &mut TypeState,
 ) -> Result<Stop, ExtractError> {
+    if state.gap.is_some() && state.next_link.is_none() && state.delta_link.is_some() {
+        // The restarted round finished in an earlier invocation (or sync); its recycle-bin read did not.
+        // Once it has, the round goes on from the new delta link (a cheap round if nothing changed since).
+        match read_gap(record_type, pages, ctx, state).await? {
+            Stop::Finished if ctx.should_pause() => return Ok(Stop::Paused),
+            Stop::Finished => {}
+            Stop::Paused => return Ok(Stop::Paused),
+        }
+    }
     let (mut url, mut is_link) = start(record_type, initial_path, state);
     // The first page of a run, and the work on it, always complete, so every invocation makes progress
     // however little time is left; later pages stop at the deadline (the cursor still points at the
@@ -154,6 +188,7 @@ async fn run_round(
             Err(GraphError::DeltaExpired(why)) if state.restarts < MAX_RESTARTS => {
                 tracing::warn!(record_type, reason = %why, "delta round refused; restarting it from scratch");
                 state.restarts += 1;
+                open_gap(record_type, state);
                 state.next_link = None;
                 state.delta_link = None;
                 state.delta_at = None;
@@ -197,7 +232,13 @@ async fn run_round(
                 state.next_link = None;
                 state.delta_link = Some(delta);
                 state.delta_at = Some(Utc::now());
-                return Ok(Stop::Finished);
+                if state.gap.is_none() {
+                    return Ok(Stop::Finished);
+                }
+                if ctx.should_pause() {
+                    return Ok(Stop::Paused);
+                }
+                return read_gap(record_type, pages, ctx, state).await;
             }
             (None, None) => {
                 return Err(GraphError::Malformed(format!(
@@ -207,4 +248,77 @@ async fn run_round(
             }
         }
     }
+}
+
+/// Sends a deletion (`changed`: soft-deleted) for every object of the record type that Graph's recycle bin
+/// lists as deleted since the gap began, page by page with the cursor saved; then closes the gap. Objects
+/// purged from the bin (hard-deleted) are not listed: their deletion stays unreported (docs/contracts.md).
+/// Without the permission to read the bin the gap is logged and closed, and the sync goes on.
+async fn read_gap(
+    record_type: &'static str,
+    pages: &dyn PageNormalizer,
+    ctx: &ExtractCtx,
+    state: &mut TypeState,
+) -> Result<Stop, ExtractError> {
+    let Some(cast) = recycle_bin_cast(record_type) else {
+        state.gap = None;
+        return Ok(Stop::Finished);
+    };
+    let first_url = format!("/v1.0/directory/deletedItems/microsoft.graph.{cast}?$select=id,deletedDateTime&$top=999");
+    let mut restarts = 0;
+    let mut first = true;
+    while let Some(gap) = state.gap.clone() {
+        if !first && ctx.should_pause() {
+            return Ok(Stop::Paused);
+        }
+        first = false;
+        let is_link = gap.next_link.is_some();
+        let url = gap.next_link.clone().unwrap_or_else(|| first_url.clone());
+        let page = tokio::select! {
+            page = ctx.graph.get_page(&url, is_link) => page,
+            _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
+        };
+        let page = match page {
+            Ok(page) => page,
+            Err(GraphError::DeltaExpired(why)) if is_link && restarts < MAX_RESTARTS => {
+                tracing::warn!(record_type, reason = %why, "recycle-bin page refused; reading the bin again");
+                restarts += 1;
+                state.gap = Some(DeletionGap { since: gap.since, next_link: None });
+                continue;
+            }
+            Err(e @ (GraphError::Permission { .. } | GraphError::NotFound(_) | GraphError::Rejected { .. })) => {
+                tracing::warn!(record_type, error = %e,
+                    "cannot read the recycle bin: objects deleted while the delta link was expired stay live in DevRev");
+                state.gap = None;
+                return Ok(Stop::Finished);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let since = gap.since - GAP_OVERLAP;
+        let removed: Vec<Value> = page
+            .items
+            .iter()
+            .filter(|o| {
+                o.get("deletedDateTime")
+                    .and_then(Value::as_str)
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    // An entry without a readable deletion time is reported rather than missed.
+                    .is_none_or(|t| t >= since)
+            })
+            .filter_map(|o| o.get("id").and_then(Value::as_str))
+            .map(|id| serde_json::json!({"id": id, "@removed": {"reason": "changed"}}))
+            .collect();
+        if !removed.is_empty() {
+            tracing::info!(record_type, deleted = removed.len(), "deletions read from the recycle bin after a restart");
+        }
+        let records = pages.page(ctx, Round { incremental: true }, &removed).await?;
+        for (item_type, record) in records {
+            if item_type == record_type {
+                state.items += 1;
+            }
+            ctx.sink.push(item_type, record).await?;
+        }
+        state.gap = page.next_link.map(|next| DeletionGap { since: gap.since, next_link: Some(next) });
+    }
+    Ok(Stop::Finished)
 }

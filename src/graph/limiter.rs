@@ -97,7 +97,8 @@ impl Gate {
         Gate { limiter: RwLock::new(limiter(per_period, period)), paused_until: Mutex::new(None) }
     }
 
-    async fn acquire(&self, cost: u32) {
+    /// Waits while the bucket is paused.
+    async fn wait_open(&self) {
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             match until {
@@ -105,12 +106,19 @@ impl Gate {
                 _ => break,
             }
         }
+    }
+
+    async fn acquire(&self, cost: u32) {
+        self.wait_open().await;
         let limiter = self.limiter.read().unwrap_or_else(|p| p.into_inner()).clone();
         let n = NonZeroU32::new(cost.max(1)).unwrap_or(NonZeroU32::MIN);
         if limiter.until_n_ready(n).await.is_err() {
             // Costlier than the whole bucket: wait for one full refill instead.
             let _ = limiter.until_ready().await;
         }
+        // A pause that began while this request waited for its units holds it too: it is sent once the
+        // pause is over, with the units it already holds (at most one such request per waiting caller).
+        self.wait_open().await;
     }
 
     fn pause(&self, wait: Duration) {
@@ -197,6 +205,23 @@ mod tests {
         assert!(t.elapsed() < Duration::from_millis(200), "identity is not paused");
         l.acquire(Bucket::Reports, 1).await;
         assert!(t.elapsed() >= Duration::from_millis(290), "reports waited for the pause");
+    }
+
+    #[tokio::test]
+    async fn a_pause_that_begins_while_waiting_for_units_holds_the_request() {
+        let l = std::sync::Arc::new(TenantLimiter::new(20)); // burst 20, then one unit every 500 ms
+        for _ in 0..20 {
+            l.acquire(Bucket::Identity, 1).await;
+        }
+        let t = std::time::Instant::now();
+        let waiting = tokio::spawn({
+            let l = l.clone();
+            async move { l.acquire(Bucket::Identity, 1).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        l.pause(Bucket::Identity, Duration::from_millis(900));
+        waiting.await.unwrap();
+        assert!(t.elapsed() >= Duration::from_millis(900), "sent during the pause after {:?}", t.elapsed());
     }
 
     #[tokio::test]

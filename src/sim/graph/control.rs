@@ -60,6 +60,7 @@ pub fn mutate(sh: &Shared, spec: &MutationSpec) -> Value {
         Ok(mut t) => {
             let mut v = t.mutate(spec, now);
             super::directory::mutate_into(sh, &t, spec, now, &mut v);
+            super::recycle::stamp(sh, &t, now);
             v
         }
         Err(_) => json!({"error": "tenant lock poisoned"}),

@@ -8,6 +8,7 @@ mod gen;
 mod http;
 mod model;
 pub mod policies;
+mod recycle;
 mod server;
 mod state;
 mod tenant;
@@ -186,6 +187,7 @@ impl GraphSim {
             faults: Mutex::new(Faults::default()),
             clock_offset: AtomicI64::new(0),
             policies,
+            recycle: Default::default(),
         });
         let info = SimInfo {
             authority_host: origin.clone(),

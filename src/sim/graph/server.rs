@@ -159,6 +159,8 @@ enum Route<'a> {
     Delta,
     User(&'a str),
     Organization,
+    /// `directory/deletedItems/{cast}`: the cast's bin type, or None (the segment) if not kept.
+    Deleted(Option<&'static str>, &'a str),
     Dir(super::directory::Endpoint<'a>),
     Unknown,
 }
@@ -179,6 +181,9 @@ pub(super) async fn graph(
         ["users", "delta"] | ["users", "microsoft.graph.delta"] => Route::Delta,
         ["users", id] => Route::User(id),
         ["organization"] => Route::Organization,
+        ["directory", bin, cast] if bin.eq_ignore_ascii_case("deletedItems") => {
+            Route::Deleted(super::recycle::cast_of(cast), cast)
+        }
         _ => super::directory::resolve(rest).map_or(Route::Unknown, Route::Dir),
     };
     let label = match route {
@@ -186,6 +191,7 @@ pub(super) async fn graph(
         Route::Delta => format!("GET /{ver}/users/delta"),
         Route::User(_) => format!("GET /{ver}/users/{{id}}"),
         Route::Organization => format!("GET /{ver}/organization"),
+        Route::Deleted(..) => format!("GET /{ver}/directory/deletedItems/{{cast}}"),
         Route::Dir(ref e) => e.label(ver),
         Route::Unknown => format!("{method} /{ver}/other"),
     };
@@ -225,6 +231,7 @@ pub(super) async fn graph(
     let needed: Option<&[&str]> = match route {
         Route::List | Route::Delta | Route::User(_) => Some(&USER_READ),
         Route::Organization => Some(&ORG_READ),
+        Route::Deleted(cast, _) => cast.map(super::recycle::roles),
         Route::Dir(ref e) => Some(e.roles()),
         Route::Unknown => None,
     };
@@ -276,6 +283,8 @@ pub(super) async fn graph(
         Route::Delta => users::delta(sh, ctx, ver, q),
         Route::User(id) => users::get_user(sh, ctx, ver, id, q),
         Route::Organization => users::organization(sh, ctx, ver),
+        Route::Deleted(Some(cast), _) => super::recycle::list(sh, ctx, ver, cast, q, eventual),
+        Route::Deleted(None, segment) => super::recycle::unknown_cast(ctx, segment),
         Route::Dir(ref e) => e.handle(sh, ctx, ver, q, eventual),
         Route::Unknown => (
             graph_error(

@@ -26,6 +26,8 @@ pub struct Shared {
     pub faults: Mutex<Faults>,
     pub clock_offset: AtomicI64,
     pub policies: super::policies::PolicyState,
+    /// Deletion times of the objects in the recycle bin (`/directory/deletedItems`).
+    pub recycle: super::recycle::DeletedTimes,
 }
 
 impl Shared {

@@ -76,6 +76,11 @@ impl Tenant {
         after < u32::MAX && self.users.range(after + 1..).next().is_some()
     }
 
+    /// Soft-deleted users (the recycle bin), in stable order.
+    pub fn soft_deleted_users(&self) -> impl Iterator<Item = &UserRec> {
+        self.soft_deleted.values()
+    }
+
     pub fn find_user(&self, key: &str) -> Option<&UserRec> {
         let id = super::gen::parse_guid(key);
         self.users.values().find(|u| match id {

@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err, clippy::too_many_arguments)]
 
 mod batch;
+mod deleted;
 mod delta;
 mod dir;
 mod gen;
@@ -24,6 +25,7 @@ mod truth;
 mod words;
 
 pub use batch::batch;
+pub use deleted::{bin_objects, soft_ids};
 pub use dir::Directory;
 pub use routes::{resolve, Endpoint};
 

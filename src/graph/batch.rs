@@ -1,6 +1,6 @@
-//! `$batch`: many GETs in envelopes of at most 20, several envelopes in flight, each item charged its own
-//! RU cost; throttled or transient items are retried alone (after the longest `Retry-After`), and the
-//! results come back in the order asked, one per URL.
+//! `$batch`: many GETs in envelopes of at most 20, several envelopes in flight, each item charged to its own
+//! bucket (RU, or one report / conditional-access request); throttled or transient items are retried alone
+//! (after the longest `Retry-After`), and the results come back in the order asked, one per URL.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::client::{classify, parse_retry_after, GraphClient};
 use super::error::GraphError;
-use super::limiter::cost_of;
+use super::limiter::{cost_of, Bucket};
 
 /// Graph's limit of requests in one batch.
 pub const MAX_BATCH: usize = 20;
@@ -75,10 +75,15 @@ impl GraphClient {
         let mut pending: Vec<usize> = (0..urls.len()).collect();
         let mut attempt = 0;
         while !pending.is_empty() {
-            let cost: u32 =
-                pending.iter().map(|&i| cost_of(split_relative(&urls[i]).0, split_relative(&urls[i]).1).1).sum();
+            let charges: Vec<(Bucket, u32)> = pending
+                .iter()
+                .map(|&i| {
+                    let (path, query) = split_relative(&urls[i]);
+                    cost_of(path, query)
+                })
+                .collect();
             let body = json!({"requests": pending.iter().map(|&i| json!({"id": i.to_string(), "method": "GET", "url": urls[i]})).collect::<Vec<_>>()});
-            let envelope = match self.post_batch(&body, cost).await {
+            let envelope = match self.post_batch(&body, &charges).await {
                 Ok(v) => v,
                 Err(e) => {
                     for &i in &pending {
@@ -108,12 +113,16 @@ impl GraphClient {
             }
             let mut retry = Vec::new();
             let mut wait = Duration::ZERO;
-            for &i in &pending {
+            let mut throttled: Vec<Bucket> = Vec::new();
+            for (&i, &(bucket, _)) in pending.iter().zip(&charges) {
                 match by_id.remove(&i.to_string()) {
                     None => results[i] = Some(Err(GraphError::Malformed(format!("the batch answered no item {i}")))),
                     Some((status, headers, body)) => match item_result(status, &headers, body) {
                         Ok(v) => results[i] = Some(Ok(v)),
                         Err((err, Some(w))) if attempt < self.max_retries() => {
+                            if matches!(err, GraphError::Throttled { .. }) && !throttled.contains(&bucket) {
+                                throttled.push(bucket);
+                            }
                             wait = wait.max(w);
                             retry.push(i);
                             results[i] = Some(Err(err));
@@ -132,7 +141,9 @@ impl GraphClient {
                 wait_ms = wait.as_millis() as u64,
                 "batch items throttled or failed; retrying them"
             );
-            self.pause_identity(wait);
+            for bucket in throttled {
+                self.pause_bucket(bucket, wait);
+            }
             tokio::time::sleep(wait).await;
             pending = retry;
         }

@@ -49,8 +49,26 @@ impl GraphClient {
     pub async fn batch_get(&self, urls: &[String]) -> Vec<Result<Value, GraphError>> {
         // Chunks as index ranges: a closure taking a borrowed slice is not `Send` for every lifetime, which
         // callers inside `async_trait` methods need.
-        let chunks: Vec<(usize, usize)> =
-            (0..urls.len()).step_by(MAX_BATCH).map(|start| (start, (start + MAX_BATCH).min(urls.len()))).collect();
+        // Graph charges a batch's items when the envelope arrives: a report or conditional-access item goes
+        // alone, sent when its token is there (several would arrive at once, past the bucket's burst).
+        let mut chunks: Vec<(usize, usize)> = Vec::new();
+        let mut start = 0;
+        for (i, url) in urls.iter().enumerate() {
+            let (path, query) = split_relative(url);
+            if cost_of(path, query).0 != Bucket::Identity {
+                if start < i {
+                    chunks.push((start, i));
+                }
+                chunks.push((i, i + 1));
+                start = i + 1;
+            } else if i + 1 - start == MAX_BATCH {
+                chunks.push((start, i + 1));
+                start = i + 1;
+            }
+        }
+        if start < urls.len() {
+            chunks.push((start, urls.len()));
+        }
         let mut results: Vec<Option<Result<Value, GraphError>>> = (0..urls.len()).map(|_| None).collect();
         let done: Vec<Vec<(usize, Result<Value, GraphError>)>> = stream::iter(chunks)
             .map(|(start, end)| async move {

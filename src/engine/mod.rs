@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 use crate::airsync::artifacts::ArtifactSink;
 use crate::airsync::event::Outcome;
 use crate::airsync::state::{ConnectorState, Status};
-use crate::extract::{ExtractCtx, ExtractError, Extractor, Stop};
+use crate::extract::audit_feed::AuditFeed;
+use crate::extract::{window, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::graph::{GraphClient, GraphError};
 use crate::schema::CustomField;
 
@@ -76,8 +77,6 @@ pub async fn run_data(
     custom_fields: Arc<Vec<CustomField>>,
 ) -> (Outcome, Vec<TypeReport>) {
     let sync_time = state.sync_started.unwrap_or_else(Utc::now);
-    let ctx = ExtractCtx { graph, sink, deadline, stop, sync_time, custom_fields };
-    let ctx = &ctx;
     let mut pending = Vec::new();
     for ex in extractors {
         let st = state.types.entry(ex.record_type().to_string()).or_default();
@@ -88,6 +87,14 @@ pub async fn run_data(
             pending.push((ex, st.clone()));
         }
     }
+    let audit_feed = AuditFeed::new(
+        pending
+            .iter()
+            .find(|(ex, st)| ex.record_type() == window::AUDIT_LOGS && st.next_link.is_none())
+            .map(|(_, st)| window::window_from(st, sync_time)),
+    );
+    let ctx = ExtractCtx { graph, sink, deadline, stop, sync_time, custom_fields, audit_feed };
+    let ctx = &ctx;
     let runs = pending.into_iter().map(|(ex, mut st)| async move {
         let started = std::time::Instant::now();
         let started_unix_ms = Utc::now().timestamp_millis();

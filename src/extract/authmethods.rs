@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::fullread::{PageWalk, Step};
 use super::norm::{deletion, id_of, live, odata_type, parse_ts, record};
-use super::security_info::{audit_url, changes, Change, Triggers};
+use super::security_info::{audit_url, changes, Change, Triggers, OVERLAP};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
@@ -17,7 +17,8 @@ use crate::schema::{self, coerce, Kind, RecordType};
 /// 100 users a page: each page is one `$batch` fan-out (5 envelopes) that runs to its end, so a page must
 /// stay small enough to finish between the soft deadline and the hard timeout.
 pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=100";
-pub const REGISTRATION_PATH: &str = "/v1.0/reports/authenticationMethods/userRegistrationDetails";
+/// The report's largest page (graph-api.md §8.12 assumes ≤ 999): reports-bucket requests are the scarce ones.
+pub const REGISTRATION_PATH: &str = "/v1.0/reports/authenticationMethods/userRegistrationDetails?$top=999";
 /// The id Graph gives every user's `passwordAuthenticationMethod`.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 
@@ -46,6 +47,11 @@ impl<T: PerUser> Extractor for UserScoped<T> {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
+        if let (Some(since), None) = (state.watermark, &state.next_link) {
+            if let Some(stop) = self.shared_read(ctx, since, state).await? {
+                return Ok(stop);
+            }
+        }
         let first = match state.watermark {
             None => self.0.full_path().to_string(),
             Some(since) => audit_url(since),
@@ -81,6 +87,37 @@ impl<T: PerUser> Extractor for UserScoped<T> {
                 return Ok(Stop::Finished);
             }
         }
+    }
+}
+
+impl<T: PerUser> UserScoped<T> {
+    /// An incremental sync whose window the audit-log extractor reads anyway: take the changes from its
+    /// read (`audit_feed`) instead of reading the same events again. None: read them yourself.
+    async fn shared_read(
+        &self,
+        ctx: &ExtractCtx,
+        since: DateTime<Utc>,
+        state: &mut TypeState,
+    ) -> Result<Option<Stop>, ExtractError> {
+        let from = since - OVERLAP;
+        if !ctx.audit_feed.covers(from) {
+            return Ok(None);
+        }
+        let todo = tokio::select! {
+            todo = ctx.audit_feed.changes_since(from, self.0.triggers()) => todo,
+            _ = ctx.stop.cancelled() => return Ok(Some(Stop::Paused)),
+        };
+        let Some(todo) = todo else { return Ok(None) };
+        if !todo.is_empty() {
+            tracing::info!(
+                record_type = self.record_type(),
+                users = todo.len(),
+                "re-reading users whose security info changed (shared audit read)"
+            );
+            self.0.reread(ctx, &todo, state).await?;
+        }
+        state.watermark = Some(ctx.sync_time);
+        Ok(Some(Stop::Finished))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod list;
 pub mod record;
 pub mod roles;
 // Policies, reports, logs, custom fields (one block).
+pub mod audit_feed;
 pub mod authmethods;
 pub mod custom_fields;
 pub mod fullread;
@@ -53,6 +54,9 @@ pub struct ExtractCtx {
     pub sync_time: DateTime<Utc>,
     /// The users' custom fields of this invocation: on-premises attributes and discovered extensions.
     pub custom_fields: Arc<Vec<CustomField>>,
+    /// The audit events read once for the audit log and the per-user types (`audit_feed::AuditFeed::none()`
+    /// when nothing shares them).
+    pub audit_feed: audit_feed::AuditFeed,
 }
 
 impl ExtractCtx {

@@ -95,8 +95,13 @@ pub fn change_of(event: &Value, triggers: Triggers) -> Option<Change> {
 
 /// The changes named on one page of audit events, merged per user (in user id order).
 pub fn changes(events: &[Value], triggers: Triggers) -> Vec<Change> {
+    merge(events.iter().filter_map(|e| change_of(e, triggers)))
+}
+
+/// Changes merged per user (in user id order): the first UPN seen, every method id once.
+pub fn merge(changes: impl IntoIterator<Item = Change>) -> Vec<Change> {
     let mut by_user: BTreeMap<String, Change> = BTreeMap::new();
-    for c in events.iter().filter_map(|e| change_of(e, triggers)) {
+    for c in changes {
         let entry = by_user
             .entry(c.user_id.clone())
             .or_insert_with(|| Change { user_id: c.user_id.clone(), ..Default::default() });

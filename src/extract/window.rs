@@ -18,6 +18,14 @@ pub const DEFAULT_RETENTION: Duration = Duration::days(30);
 /// Ids remembered for deduplication within one invocation (beyond it, a re-sent event is a harmless upsert).
 const MAX_SEEN: usize = 200_000;
 
+/// The record type whose reads also feed the per-user types' security-info changes.
+pub const AUDIT_LOGS: &str = "directory_audit_logs";
+
+/// Where a window type's window starts this sync: the watermark minus the overlap, or the default retention.
+pub fn window_from(state: &TypeState, sync_time: DateTime<Utc>) -> DateTime<Utc> {
+    state.watermark.map_or(sync_time - DEFAULT_RETENTION, |w| w - OVERLAP).min(sync_time)
+}
+
 /// One log type read in time windows. A window has no upper bound: an event stamped by a Graph clock ahead of
 /// the worker's is read now and again in the next (overlapping) window, never lost; a duplicate is an upsert.
 pub struct WindowExtractor {
@@ -34,8 +42,7 @@ impl WindowExtractor {
     /// The window of this sync: from the watermark minus the overlap (or the default retention) to the
     /// sync start.
     pub fn window(&self, state: &TypeState, sync_time: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let from = state.watermark.map_or(sync_time - DEFAULT_RETENTION, |w| w - OVERLAP);
-        (from.min(sync_time), sync_time)
+        (window_from(state, sync_time), sync_time)
     }
 
     /// The window's first page: everything since `from` (no upper bound: see the module comment).
@@ -55,6 +62,9 @@ impl Extractor for WindowExtractor {
         let first = self.first_url(from);
         let mut walk = PageWalk::resume(state, &first);
         let mut seen: HashSet<String> = HashSet::new();
+        // The audit log's pages also carry the per-user types' security-info changes (`audit_feed`); the
+        // feed counts on this read only when it covers the whole window (no saved page: engine).
+        let mut feed = (self.record_type == AUDIT_LOGS).then(|| ctx.audit_feed.producer());
         loop {
             let page = match walk.fetch(ctx).await {
                 Ok(Step::Page(page)) => page,
@@ -62,6 +72,9 @@ impl Extractor for WindowExtractor {
                 Err(GraphError::DeltaExpired(why)) if walk.restart(state, &first, &why, self.record_type) => continue,
                 Err(e) => return Err(e.into()),
             };
+            if let Some(feed) = feed.as_mut() {
+                feed.note(&page.items);
+            }
             for item in &page.items {
                 let Some(id) = item.get("id").and_then(|v| v.as_str()) else { continue };
                 if seen.contains(id) {
@@ -77,6 +90,9 @@ impl Extractor for WindowExtractor {
             }
             if !walk.advance(state, page.next_link) {
                 state.watermark = Some(to);
+                if let Some(feed) = feed.take() {
+                    feed.complete();
+                }
                 return Ok(Stop::Finished);
             }
         }
@@ -85,7 +101,7 @@ impl Extractor for WindowExtractor {
 
 pub fn directory_audit_logs() -> WindowExtractor {
     WindowExtractor {
-        record_type: "directory_audit_logs",
+        record_type: AUDIT_LOGS,
         path: "/v1.0/auditLogs/directoryAudits",
         time_property: "activityDateTime",
         top: 1000,

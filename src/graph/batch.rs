@@ -1,6 +1,6 @@
-//! `$batch`: many GETs in envelopes of at most 20, several envelopes in flight, each item charged its own
-//! RU cost; throttled or transient items are retried alone (after the longest `Retry-After`), and the
-//! results come back in the order asked, one per URL.
+//! `$batch`: many GETs in envelopes of at most 20, several envelopes in flight, each item charged to its own
+//! bucket (RU, or one report / conditional-access request); throttled or transient items are retried alone
+//! (after the longest `Retry-After`), and the results come back in the order asked, one per URL.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::client::{classify, parse_retry_after, GraphClient};
 use super::error::GraphError;
-use super::limiter::cost_of;
+use super::limiter::{cost_of, Bucket};
 
 /// Graph's limit of requests in one batch.
 pub const MAX_BATCH: usize = 20;
@@ -49,8 +49,26 @@ impl GraphClient {
     pub async fn batch_get(&self, urls: &[String]) -> Vec<Result<Value, GraphError>> {
         // Chunks as index ranges: a closure taking a borrowed slice is not `Send` for every lifetime, which
         // callers inside `async_trait` methods need.
-        let chunks: Vec<(usize, usize)> =
-            (0..urls.len()).step_by(MAX_BATCH).map(|start| (start, (start + MAX_BATCH).min(urls.len()))).collect();
+        // Graph charges a batch's items when the envelope arrives: a report or conditional-access item goes
+        // alone, sent when its token is there (several would arrive at once, past the bucket's burst).
+        let mut chunks: Vec<(usize, usize)> = Vec::new();
+        let mut start = 0;
+        for (i, url) in urls.iter().enumerate() {
+            let (path, query) = split_relative(url);
+            if cost_of(path, query).0 != Bucket::Identity {
+                if start < i {
+                    chunks.push((start, i));
+                }
+                chunks.push((i, i + 1));
+                start = i + 1;
+            } else if i + 1 - start == MAX_BATCH {
+                chunks.push((start, i + 1));
+                start = i + 1;
+            }
+        }
+        if start < urls.len() {
+            chunks.push((start, urls.len()));
+        }
         let mut results: Vec<Option<Result<Value, GraphError>>> = (0..urls.len()).map(|_| None).collect();
         let done: Vec<Vec<(usize, Result<Value, GraphError>)>> = stream::iter(chunks)
             .map(|(start, end)| async move {
@@ -75,10 +93,15 @@ impl GraphClient {
         let mut pending: Vec<usize> = (0..urls.len()).collect();
         let mut attempt = 0;
         while !pending.is_empty() {
-            let cost: u32 =
-                pending.iter().map(|&i| cost_of(split_relative(&urls[i]).0, split_relative(&urls[i]).1).1).sum();
+            let charges: Vec<(Bucket, u32)> = pending
+                .iter()
+                .map(|&i| {
+                    let (path, query) = split_relative(&urls[i]);
+                    cost_of(path, query)
+                })
+                .collect();
             let body = json!({"requests": pending.iter().map(|&i| json!({"id": i.to_string(), "method": "GET", "url": urls[i]})).collect::<Vec<_>>()});
-            let envelope = match self.post_batch(&body, cost).await {
+            let envelope = match self.post_batch(&body, &charges).await {
                 Ok(v) => v,
                 Err(e) => {
                     for &i in &pending {
@@ -108,12 +131,16 @@ impl GraphClient {
             }
             let mut retry = Vec::new();
             let mut wait = Duration::ZERO;
-            for &i in &pending {
+            let mut throttled: Vec<Bucket> = Vec::new();
+            for (&i, &(bucket, _)) in pending.iter().zip(&charges) {
                 match by_id.remove(&i.to_string()) {
                     None => results[i] = Some(Err(GraphError::Malformed(format!("the batch answered no item {i}")))),
                     Some((status, headers, body)) => match item_result(status, &headers, body) {
                         Ok(v) => results[i] = Some(Ok(v)),
                         Err((err, Some(w))) if attempt < self.max_retries() => {
+                            if matches!(err, GraphError::Throttled { .. }) && !throttled.contains(&bucket) {
+                                throttled.push(bucket);
+                            }
                             wait = wait.max(w);
                             retry.push(i);
                             results[i] = Some(Err(err));
@@ -132,7 +159,9 @@ impl GraphClient {
                 wait_ms = wait.as_millis() as u64,
                 "batch items throttled or failed; retrying them"
             );
-            self.pause_identity(wait);
+            for bucket in throttled {
+                self.pause_bucket(bucket, wait);
+            }
             tokio::time::sleep(wait).await;
             pending = retry;
         }

@@ -178,13 +178,18 @@ impl GraphClient {
         self.retry_base
     }
 
-    pub(crate) fn pause_identity(&self, wait: Duration) {
-        self.limiter.pause(super::limiter::Bucket::Identity, wait);
+    pub(crate) fn pause_bucket(&self, bucket: super::limiter::Bucket, wait: Duration) {
+        self.limiter.pause(bucket, wait);
     }
 
-    /// POSTs one `$batch` envelope, charging `cost` RU (the sum of its items); the envelope itself is
+    /// POSTs one `$batch` envelope, charging each item to its bucket (`charges`); the envelope itself is
     /// retried on throttling and transient failures like any request.
-    pub(crate) async fn post_batch(&self, body: &Value, cost: u32) -> Result<Value, GraphError> {
+    pub(crate) async fn post_batch(
+        &self,
+        body: &Value,
+        charges: &[(super::limiter::Bucket, u32)],
+    ) -> Result<Value, GraphError> {
+        let cost: u32 = charges.iter().filter(|(b, _)| *b == super::limiter::Bucket::Identity).map(|(_, c)| *c).sum();
         let url = self.resolve("/v1.0/$batch")?;
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry_base)
@@ -192,7 +197,7 @@ impl GraphClient {
             .with_jitter();
         let attempt = || async {
             let token = self.tokens.token().await?;
-            self.limiter.acquire(super::limiter::Bucket::Identity, cost).await;
+            self.limiter.acquire_all(charges).await;
             self.requests.fetch_add(1, Ordering::Relaxed);
             let response = self
                 .http

@@ -86,15 +86,21 @@ struct Gate {
     paused_until: Mutex<Option<Instant>>,
 }
 
-fn limiter(per_period: u32, period: Duration) -> Arc<DefaultDirectRateLimiter> {
+/// How much slower than Graph's rate the request-counted buckets (reports, conditional access) refill in the
+/// worker: Graph counts a request when it arrives, and arrivals jitter (connection set-up, scheduling), so
+/// two requests sent exactly one refill apart can arrive less than one refill apart and be refused.
+const REQUEST_BUCKET_MARGIN_PCT: u32 = 10;
+
+fn limiter(per_period: u32, period: Duration, margin_pct: u32) -> Arc<DefaultDirectRateLimiter> {
     let n = NonZeroU32::new(per_period.max(1)).unwrap_or(NonZeroU32::MIN);
-    let quota = Quota::with_period(period / n.get()).unwrap_or_else(|| Quota::per_second(n)).allow_burst(n);
+    let interval = period / n.get() * (100 + margin_pct) / 100;
+    let quota = Quota::with_period(interval).unwrap_or_else(|| Quota::per_second(n)).allow_burst(n);
     Arc::new(RateLimiter::direct(quota))
 }
 
 impl Gate {
-    fn new(per_period: u32, period: Duration) -> Gate {
-        Gate { limiter: RwLock::new(limiter(per_period, period)), paused_until: Mutex::new(None) }
+    fn new(per_period: u32, period: Duration, margin_pct: u32) -> Gate {
+        Gate { limiter: RwLock::new(limiter(per_period, period, margin_pct)), paused_until: Mutex::new(None) }
     }
 
     /// Waits while the bucket is paused.
@@ -145,9 +151,13 @@ impl TenantLimiter {
 
     pub fn with_limits(limits: &Limits) -> TenantLimiter {
         TenantLimiter {
-            identity: Gate::new(limits.identity_ru_per_10s, Duration::from_secs(10)),
-            reports: Gate::new(limits.reports_per_10s, Duration::from_secs(10)),
-            conditional_access: Gate::new(limits.conditional_access_per_s, Duration::from_secs(1)),
+            identity: Gate::new(limits.identity_ru_per_10s, Duration::from_secs(10), 0),
+            reports: Gate::new(limits.reports_per_10s, Duration::from_secs(10), REQUEST_BUCKET_MARGIN_PCT),
+            conditional_access: Gate::new(
+                limits.conditional_access_per_s,
+                Duration::from_secs(1),
+                REQUEST_BUCKET_MARGIN_PCT,
+            ),
         }
     }
 
@@ -173,7 +183,19 @@ impl TenantLimiter {
     /// Resizes the identity bucket once the tenant size is known.
     pub fn set_identity_quota(&self, ru_per_10s: u32) {
         *self.identity.limiter.write().unwrap_or_else(|p| p.into_inner()) =
-            limiter(ru_per_10s, Duration::from_secs(10));
+            limiter(ru_per_10s, Duration::from_secs(10), 0);
+    }
+
+    /// Waits for every charge of one `$batch` envelope: Graph counts each item against its own bucket, so
+    /// report and conditional-access items take one token each from theirs, identity items their RU.
+    pub async fn acquire_all(&self, charges: &[(Bucket, u32)]) {
+        let identity: u32 = charges.iter().filter(|(b, _)| *b == Bucket::Identity).map(|(_, c)| *c).sum();
+        for (bucket, cost) in charges.iter().filter(|(b, _)| *b != Bucket::Identity) {
+            self.acquire(*bucket, *cost).await;
+        }
+        if identity > 0 {
+            self.acquire(Bucket::Identity, identity).await;
+        }
     }
 }
 
@@ -191,6 +213,20 @@ mod tests {
         assert_eq!(cost_of("/v1.0/users", "$top=5"), (Bucket::Identity, 1));
         assert_eq!(cost_of("/v1.0/auditLogs/signIns", "$filter=x"), (Bucket::Reports, 1));
         assert_eq!(cost_of("/v1.0/identity/conditionalAccess/policies", ""), (Bucket::ConditionalAccess, 1));
+        // graph-api.md §4.4: every reports-bucket endpoint the worker reads (also as `$batch` items), and
+        // conditional access / identity protection.
+        for path in [
+            "/v1.0/auditLogs/directoryAudits",
+            "/reports/authenticationMethods/userRegistrationDetails/u1",
+            "/v1.0/reports/authenticationMethods/userRegistrationDetails",
+            "/v1.0/auditLogs/provisioning",
+        ] {
+            assert_eq!(cost_of(path, "$top=999").0, Bucket::Reports, "{path}");
+        }
+        for path in ["/v1.0/identity/conditionalAccess/namedLocations", "/v1.0/identityProtection/riskyUsers"] {
+            assert_eq!(cost_of(path, "").0, Bucket::ConditionalAccess, "{path}");
+        }
+        assert_eq!(cost_of("/users/u1/authentication/methods", "").0, Bucket::Identity);
         assert_eq!(identity_quota_for_users(10), 3_500);
         assert_eq!(identity_quota_for_users(400), 5_000);
         assert_eq!(identity_quota_for_users(100_000), 8_000);
@@ -234,5 +270,16 @@ mod tests {
         assert!(t.elapsed() < Duration::from_millis(500), "a full bucket serves five at once");
         let sixth = tokio::time::timeout(Duration::from_millis(500), l.acquire(Bucket::Reports, 1)).await;
         assert!(sixth.is_err(), "the sixth request waits for a refill");
+    }
+
+    #[tokio::test]
+    async fn batch_items_draw_from_their_own_buckets() {
+        let l = TenantLimiter::new(8_000);
+        let items = [(Bucket::Reports, 1), (Bucket::Identity, 2), (Bucket::Reports, 1), (Bucket::Reports, 1)];
+        l.acquire_all(&items).await;
+        l.acquire(Bucket::Reports, 1).await;
+        l.acquire(Bucket::Reports, 1).await;
+        let sixth = tokio::time::timeout(Duration::from_millis(300), l.acquire(Bucket::Reports, 1)).await;
+        assert!(sixth.is_err(), "three report items of a batch took three of the five tokens");
     }
 }

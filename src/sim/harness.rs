@@ -29,6 +29,8 @@ pub struct HarnessOptions {
     pub roles: Option<Vec<String>>,
     /// How long the driver waits for one answer before giving up on an invocation.
     pub answer_timeout: Duration,
+    /// Graph's throttling model in the simulator, and Graph's documented limits in the worker.
+    pub throttling: bool,
 }
 
 impl Default for HarnessOptions {
@@ -44,6 +46,7 @@ impl Default for HarnessOptions {
             licence: Licence::default(),
             roles: None,
             answer_timeout: Duration::from_secs(300),
+            throttling: false,
         }
     }
 }
@@ -71,10 +74,14 @@ pub fn worker_config(info: &SimInfo, opts: &HarnessOptions) -> Config {
         graph_retry_base: Duration::from_millis(50),
         // The harness's simulator does not throttle; the limiter's own tests cover Graph's real limits,
         // and `bench` runs with them against a throttling simulator.
-        limits: crate::graph::limiter::Limits {
-            identity_ru_per_10s: 100_000,
-            reports_per_10s: 10_000,
-            conditional_access_per_s: 1_000,
+        limits: if opts.throttling {
+            crate::graph::limiter::Limits::default()
+        } else {
+            crate::graph::limiter::Limits {
+                identity_ru_per_10s: 100_000,
+                reports_per_10s: 10_000,
+                conditional_access_per_s: 1_000,
+            }
         },
         ..Config::default()
     }
@@ -87,6 +94,7 @@ impl Harness {
             seed: opts.seed,
             latency_ms: opts.latency_ms,
             licence: opts.licence,
+            throttling: opts.throttling,
             ..GraphSimOptions::default()
         })
         .await?;

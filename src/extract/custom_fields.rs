@@ -117,8 +117,9 @@ pub async fn discover_remembered(
     }
 }
 
-/// The users' custom fields for one invocation of a data phase: discovered only while the users record
-/// type still runs (see [`discover_remembered`] for failures).
+/// The users' custom fields for one invocation of a data phase: those the metadata phase discovered and
+/// remembered, else discovered now (only while the users record type still runs; see
+/// [`discover_remembered`] for failures).
 pub async fn for_data_phase(
     graph: &GraphClient,
     state: &mut ConnectorState,
@@ -126,6 +127,11 @@ pub async fn for_data_phase(
     let users_running = state.types.get("users").is_some_and(|s| matches!(s.status, Status::Pending | Status::Running));
     if !users_running {
         return Ok(Arc::new(user_custom_fields(&[])));
+    }
+    // The metadata phase of this sync discovered them just before (and remembered them): on a tenant where
+    // `getAvailableExtensionProperties` answers empty, discovering again costs one read per application.
+    if let Some(known) = &state.extension_properties {
+        return Ok(Arc::new(user_custom_fields(&to_fields(known))));
     }
     let token = graph.tokens().token().await?;
     let roles = crate::engine::plan::token_roles(&token);

@@ -49,6 +49,8 @@ fn record_type_of(route: &str) -> &'static str {
         ("/roleManagement/directory/roleEligibility", "pim_eligible_roles"),
         ("/applications", "applications"),
         ("/servicePrincipals", "service_principals"),
+        ("/directoryObjects/delta", "app_role_assignments"),
+        ("/directoryObjects/microsoft.graph.delta", "app_role_assignments"),
         ("/devices", "devices"),
         ("/contacts", "org_contacts"),
         ("/reports/authenticationMethods", "user_registration_details"),
@@ -176,9 +178,10 @@ pub fn report_requests(truth: &Value, since: Option<chrono::DateTime<chrono::Utc
 }
 
 /// Computes the bound. Server-paged rounds and lists count as the server paged them (its choice, not the
-/// worker's); fan-outs count at their cheapest documented form: one read per service principal for its app
-/// role assignments, one per user with authentication methods, devices/100 for owners; report requests
-/// as `report_requests`, the first five free (the bucket starts full), then one per 2 s.
+/// worker's), the app role assignments' `directoryObjects/delta` round among them (their role names are in
+/// the service principals round); fan-outs count at their cheapest documented form: one read per user with
+/// authentication methods, devices/100 for owners; report requests as `report_requests`, the first five free
+/// (the bucket starts full), then one per 2 s.
 pub fn lower_bound(
     stats: &Value,
     truth: &Value,
@@ -219,7 +222,7 @@ pub fn lower_bound(
     let extracted = |rt: &str| crate::schema::record_type(rt).is_some();
     let users_with_methods = if extracted("authentication_methods") { users_with_methods } else { 0 };
     let fan_out = match args.mode {
-        Mode::Full => count("servicePrincipals") + count("devices").div_ceil(100) + users_with_methods,
+        Mode::Full => count("devices").div_ceil(100) + users_with_methods,
         Mode::Incremental => 0,
     };
     let min_ru = paged_ru + fan_out;
@@ -406,14 +409,17 @@ mod tests {
             json: true,
             seed: 1,
         };
-        let stats = json!({"requests_per_route": {"GET /v1.0/users/delta": 667, "GET /v1.0/groups/delta": 900, "GET /v1.0/users/{id}": 5},
-                           "ru_per_route": {"GET /v1.0/users/delta": 667, "GET /v1.0/groups/delta": 900}});
+        let stats = json!({"requests_per_route": {"GET /v1.0/users/delta": 667, "GET /v1.0/groups/delta": 900, "GET /v1.0/users/{id}": 5,
+                                                  "GET /v1.0/directoryObjects/delta": 300, "GET /v1.0/servicePrincipals/{id}": 40},
+                           "ru_per_route": {"GET /v1.0/users/delta": 667, "GET /v1.0/groups/delta": 900, "GET /v1.0/directoryObjects/delta": 300}});
         let truth = json!({"servicePrincipals": vec![json!({}); 5000], "devices": vec![json!({}); 50000]});
         let b = lower_bound(&stats, &truth, &args, 100_000, None);
         assert_eq!((b.chain_route.as_str(), b.chain_pages), ("GET /v1.0/groups/delta", 900));
         assert!((b.chain_s - 72.0).abs() < 1e-9, "groups pages × 80 ms, no per-object term off the users round");
-        assert_eq!(b.min_ru, 667 + 900 + 5000 + 500);
-        assert!((b.ru_s - 7067.0 / 8000.0 * 10.0).abs() < 1e-9);
+        // The assignments round counts as a round; no per-service-principal read (role names come from
+        // the service principals round).
+        assert_eq!(b.min_ru, 667 + 900 + 300 + 500);
+        assert!((b.ru_s - 2367.0 / 8000.0 * 10.0).abs() < 1e-9);
         assert_eq!(b.seconds(), b.chain_s);
     }
 
@@ -421,6 +427,7 @@ mod tests {
     fn routes_map_to_record_types() {
         assert_eq!(record_type_of("GET /v1.0/users/delta"), "users");
         assert_eq!(record_type_of("GET /v1.0/groups/delta"), "groups");
+        assert_eq!(record_type_of("GET /v1.0/directoryObjects/delta"), "app_role_assignments");
         assert_eq!(record_type_of("POST /{tenant}/oauth2/v2.0/token"), "token");
         assert_eq!(
             prior_connector_requests(100_000, 20_000, 5_000, 50_000),

@@ -30,11 +30,18 @@ fn assert_no_per_item_calls(stats: &Value) {
         "GET /v1.0/groups/{id}/members",
         "GET /v1.0/directoryRoles/{id}/members",
         "GET /v1.0/users/{id}/licenseDetails",
-        "GET /v1.0/servicePrincipals/{id}",
         "GET /v1.0/devices/{id}",
     ] {
         assert_eq!(requests(stats, route), 0, "{route} was called: {}", stats["requests_per_route"]);
     }
+}
+
+/// The app role assignments' role names: one batched read per resource service principal at most, never
+/// one per assignment, and no per-resource listing of assignments (the delta carries them).
+fn assert_role_names_read_once(stats: &Value, at_most: u64) {
+    let reads = requests(stats, "GET /v1.0/servicePrincipals/{id}");
+    assert!(reads <= at_most, "{reads} service principal reads, at most {at_most}");
+    assert_eq!(requests(stats, "GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,7 +80,9 @@ async fn directory_initial_import_then_incremental_sync_match_the_tenant() {
     }
     let stats = h.graph.stats();
     assert_no_per_item_calls(&stats);
-    assert!(requests(&stats, "POST /v1.0/$batch") > 0, "owners and assignments go through $batch");
+    let resources = truth["appRoleAssignments"].as_array().unwrap().iter().map(|a| &a["resourceId"]);
+    assert_role_names_read_once(&stats, resources.collect::<std::collections::HashSet<_>>().len() as u64);
+    assert!(requests(&stats, "POST /v1.0/$batch") > 0, "owners and role names go through $batch");
     if truth.get("subscribedSkus").is_some() {
         // (The licences simulator serves SKUs; without it licence names stay null and removals uninferred.)
         // One for the licence assignments' names, one for the plan's licence check at the start of the sync.
@@ -116,6 +125,7 @@ async fn directory_initial_import_then_incremental_sync_match_the_tenant() {
     assert!(sent("devices") < 150, "devices sent {}", sent("devices"));
     let stats = h.graph.stats();
     assert_no_per_item_calls(&stats);
+    assert_role_names_read_once(&stats, sent("app_role_assignments") as u64);
     let owner_reads = requests(&stats, "GET /v1.0/devices/{id}/registeredOwners");
     assert!(owner_reads as usize <= sent("devices"), "{owner_reads} owner reads for {} devices sent", sent("devices"));
 }

@@ -2,7 +2,7 @@
 //! matches a tenant; each kind of drift (missing, stale, undeleted, wrong field) is caught.
 
 use chrono::{DateTime, Utc};
-use entra_airsync::extract::{apps, assignments, contacts, devices, groups, licences, roles, Round};
+use entra_airsync::extract::{apps, assignments, contacts, devices, groups, licences, record, roles, Round};
 use entra_airsync::sim::platform::{verify, RecordStore, VerifyReport};
 use serde_json::{json, Value};
 
@@ -85,7 +85,7 @@ fn two_syncs() -> RecordStore {
         "data": {"display_name": "Ann", "user_principal_name": "ann@x.test", "email": "ann@x.test", "account_enabled": true, "user_type": "Member"}});
     s.apply_line("users", &u1_user).unwrap();
 
-    // Sync 2: u9 left g1, g2 and sp2 were deleted, ra0 and as0 are no longer in the snapshots, u1 lost s2.
+    // Sync 2: u9 left g1, g2 and sp2 were deleted, ra0 is no longer in the snapshot, as0 was removed, u1 lost s2.
     let g1_change = json!({"id": "g1", "displayName": "Sales", "mail": null, "securityEnabled": true, "mailEnabled": false,
         "groupTypes": [], "createdDateTime": "2024-01-01T00:00:00Z",
         "members@delta": [{"@odata.type": "#microsoft.graph.user", "id": "u9", "@removed": {"reason": "deleted"}}]});
@@ -96,6 +96,8 @@ fn two_syncs() -> RecordStore {
     load(&mut s, vec![("role_members", roles::rbac_at(&ra1, t2).unwrap())]);
     let as1 = json!({"id": "as1", "principalId": "u1", "principalType": "User", "resourceId": "sp1", "appRoleId": "ar1", "createdDateTime": "2024-05-14T12:00:03Z"});
     load(&mut s, vec![("app_role_assignments", assignments::assignment_at(&as1, &names, t2).unwrap())]);
+    let as0_removed = json!({"id": "as0", "@removed": {"reason": "deleted"}});
+    load(&mut s, vec![("app_role_assignments", record::deletion("as0", &as0_removed["@removed"], t2))]);
     let u1_now = json!({"id": "u1", "assignedLicenses": [{"skuId": "s1"}]});
     load(&mut s, licences::records(&u1_now, Some(&skus), Round { incremental: true }, t2));
     s
@@ -112,7 +114,8 @@ fn two_syncs_of_worker_output_match_the_tenant() {
     assert!(r.ok, "{:#?}", r.mismatches);
     assert_eq!(r.per_type["group_members"].expected, 1);
     assert_eq!(r.per_type["role_members"].expected, 2);
-    assert_eq!(r.per_type["app_role_assignments"].present, 1, "as0 is absent from the latest snapshot");
+    assert_eq!(r.per_type["app_role_assignments"].present, 1);
+    assert_eq!(r.per_type["app_role_assignments"].deleted, 1, "as0 was removed by the delta");
     assert_eq!(r.per_type["license_assignments"].deleted, 1);
     assert!(store.get("group_members", "g1_u9").is_none(), "the removal removed the membership");
 }
@@ -150,7 +153,7 @@ fn each_kind_of_drift_is_caught() {
     let m = drift(|s| put(s, "role_members", rec("rbac_ra0", "2026-11-02T00:00:00Z", json!({"member_id": "u9"}))));
     assert!(m.iter().any(|x| x.contains("rbac_ra0: in the latest snapshot")), "{m:?}");
     let m = drift(|s| put(s, "app_role_assignments", rec("as0", "2026-11-02T00:00:00Z", json!({}))));
-    assert!(m.iter().any(|x| x.contains("as0: in the latest snapshot")), "{m:?}");
+    assert!(m.iter().any(|x| x.contains("as0: not in the tenant but not marked deleted")), "{m:?}");
     let m = drift(|s| {
         s.records.get_mut("devices").unwrap().get_mut("d1").unwrap().data["registered_owner_ids"] = json!([])
     });

@@ -1,4 +1,4 @@
-//! App role assignments, a snapshot each sync: page through `/servicePrincipals?$select=id,appRoles`
+//! App role assignments as a snapshot (the fallback when the delta is refused): page `/servicePrincipals?$select=id,appRoles`
 //! (the cursor is that list's `nextLink`, no ids in state) and read each page's `appRoleAssignedTo` via `$batch`.
 
 use std::collections::HashMap;
@@ -62,12 +62,17 @@ pub fn role_names(sp: &Value) -> HashMap<&str, &str> {
         .collect()
 }
 
-/// One `appRoleAssignment` → its record (live; a snapshot type whose vanished records `SnapshotDiff` deletes).
+/// One `appRoleAssignment` → its record, the role's name looked up in its resource's `appRoles` names.
 pub fn assignment_at(obj: &Value, role_names: &HashMap<&str, &str>, sync_time: DateTime<Utc>) -> Option<Value> {
+    let name = str_prop(obj, "appRoleId").and_then(|r| role_names.get(r)).copied();
+    named_assignment_at(obj, name, sync_time)
+}
+
+/// One live `appRoleAssignment` and the display name of its app role → its record.
+pub fn named_assignment_at(obj: &Value, role_name: Option<&str>, sync_time: DateTime<Utc>) -> Option<Value> {
     let id = str_prop(obj, "id")?;
     let mut data = APP_ROLE_ASSIGNMENTS.copy_props(obj);
-    let name = str_prop(obj, "appRoleId").and_then(|r| role_names.get(r)).map_or(Value::Null, |n| json!(n));
-    data.insert("app_role_name".into(), name);
+    data.insert("app_role_name".into(), role_name.map_or(Value::Null, |n| json!(n)));
     super::norm::live(&mut data);
     Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
 }

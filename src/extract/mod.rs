@@ -6,6 +6,7 @@ pub mod users;
 // Directory record types (ex-directory).
 pub mod apps;
 pub mod assignments;
+pub mod assignments_delta;
 pub mod contacts;
 pub mod devices;
 mod fanout;
@@ -108,7 +109,7 @@ pub fn all() -> Vec<Box<dyn Extractor>> {
         Box::new(roles::rbac_extractor()),
         Box::new(apps::applications()),
         Box::new(apps::service_principals()),
-        Box::new(SnapshotDiff::new(assignments::extractor())),
+        Box::new(assignments_delta::extractor()),
         Box::new(devices::extractor()),
         Box::new(contacts::extractor()),
         // Policies, reports, logs (one block).

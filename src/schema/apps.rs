@@ -139,7 +139,8 @@ pub static APP_ROLES: RecordType = RecordType {
     licence: Licence::Free,
 };
 
-/// Fields are read from one `appRoleAssignment` of `/servicePrincipals/{id}/appRoleAssignedTo`.
+/// Fields are read from one `appRoleAssignment` of `directoryObjects/delta` (or, in the fallback,
+/// `/servicePrincipals/{id}/appRoleAssignedTo`).
 pub static APP_ROLE_ASSIGNMENTS: RecordType = RecordType {
     key: "app_role_assignments",
     name: "App role assignments",
@@ -180,7 +181,7 @@ pub static APP_ROLE_ASSIGNMENTS: RecordType = RecordType {
         },
     ],
     target: Target::Custom { title_field: "principal_display_name" },
-    is_snapshot: true,
+    is_snapshot: false,
     portal_url: None,
     permissions: APP_PERMISSIONS,
     licence: Licence::Free,

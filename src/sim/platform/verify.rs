@@ -507,24 +507,17 @@ pub fn check_app_roles(store: &RecordStore, truth: &Value, mm: &mut Mismatches) 
     relation_counts(store, "app_roles", expected.len(), &|_| true)
 }
 
-/// app_role_assignments (a snapshot): the latest snapshot holds exactly the tenant's assignments.
+/// app_role_assignments (a delta type): every live assignment present and equal with its creation date; every
+/// other record deleted (removed in Graph, or gone with its principal or resource; no `deleted` list: any reason).
 pub fn check_app_role_assignments(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
-    let mut expected = HashMap::new();
-    for a in truth_list(truth, "appRoleAssignments") {
-        let fields = vec![
-            ("principal_id", text(a, "principalId")),
-            ("principal_type", text(a, "principalType")),
-            ("resource_id", text(a, "resourceId")),
-            ("app_role_id", text(a, "appRoleId")),
-        ];
-        let id = a.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        expected.insert(id, (fields, to_second(a.get("createdDateTime"))));
-    }
-    check_snapshot(store, "app_role_assignments", &expected, &|_| true, mm);
-    let latest = latest_snapshot(store, "app_role_assignments", &|_| true);
-    let recs = store.records.get("app_role_assignments");
-    let current = recs.into_iter().flatten().filter(|(_, r)| parse_time(&r.modified_date) >= latest).count();
-    TypeCounts { expected: expected.len(), present: current, deleted: recs.map_or(0, |m| m.len()) - current }
+    let fields = [
+        ("principal_id", "principalId"),
+        ("principal_type", "principalType"),
+        ("resource_id", "resourceId"),
+        ("app_role_id", "appRoleId"),
+    ];
+    let keys = ("app_role_assignments", "appRoleAssignments", "appRoleAssignments");
+    check_objects(store, truth, keys, &fields, &no_extra, mm)
 }
 
 /// devices: `display_name`, `device_id`, `account_enabled`, `is_compliant`; `registered_owner_ids` = the

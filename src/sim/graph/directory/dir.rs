@@ -38,6 +38,8 @@ pub struct Directory {
     pub users: HashMap<u128, u32>,
     /// Counter for new app role assignment keys.
     pub next_key: u64,
+    /// App role assignments added and removed since start-up.
+    pub assign_log: AssignLog,
 }
 
 /// Run `$body` with `$s` bound to the store of `$kind` (each arm is monomorphic).
@@ -102,6 +104,31 @@ pub fn find<'a, T: Obj>(s: &'a Store<T>, key: &str) -> Option<&'a T> {
 impl Directory {
     pub fn log(&self, kind: Kind) -> &ChangeLog {
         &self.logs[kind.idx()]
+    }
+
+    /// Every live app role assignment: key → (resource service principal number, principal id).
+    pub fn assignment_index(&self) -> HashMap<u128, (u32, u128)> {
+        let mut m = HashMap::new();
+        for sp in self.sps.live.values() {
+            m.extend(sp.assigned_to.iter().map(|a| (a.key, (sp.num, a.principal))));
+        }
+        m
+    }
+
+    /// Logs the assignments removed and added since `before` (an earlier `assignment_index`): however
+    /// they went (removed, their principal or resource service principal deleted), each is logged once.
+    pub fn log_assignment_changes(&mut self, before: &HashMap<u128, (u32, u128)>) {
+        let after = self.assignment_index();
+        let mut changes: Vec<AssignChange> = before
+            .iter()
+            .filter(|(k, _)| !after.contains_key(k))
+            .chain(after.iter().filter(|(k, _)| !before.contains_key(k)))
+            .map(|(k, (sp, principal))| AssignChange { key: *k, principal: *principal, sp: *sp })
+            .collect();
+        changes.sort_by_key(|c| c.key);
+        for c in changes {
+            self.assign_log.push(c);
+        }
     }
 
     /// Id → (type) of every live object that can be a member, owner or principal.

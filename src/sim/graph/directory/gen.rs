@@ -99,6 +99,7 @@ pub fn generate(opts: &GraphSimOptions, users: &[&UserRec], tm: &TenantMeta) -> 
         logs: Default::default(),
         users: users.iter().map(|u| (u.id, u.num)).collect(),
         next_key,
+        assign_log: Default::default(),
     }
 }
 

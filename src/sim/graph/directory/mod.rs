@@ -4,6 +4,7 @@
 // Handlers return `Resp` (a large hyper response) as their error, and take the router's full context.
 #![allow(clippy::result_large_err, clippy::too_many_arguments)]
 
+mod assign_delta;
 mod batch;
 mod deleted;
 mod delta;
@@ -111,9 +112,16 @@ pub fn truth_into(sh: &Shared, out: &mut Value) {
 pub fn mutate_into(sh: &Shared, t: &Tenant, spec: &MutationSpec, now: i64, out: &mut Value) {
     let users = t.users_after(None, usize::MAX);
     let summary = match sh.directory.write() {
-        Ok(mut d) if spec.directory > 0 => d.mutate(&users, spec.directory, spec.seed, now),
+        Ok(mut d) if spec.directory > 0 => {
+            let before = d.assignment_index();
+            let summary = d.mutate(&users, spec.directory, spec.seed, now);
+            d.log_assignment_changes(&before);
+            summary
+        }
         Ok(mut d) => {
+            let before = d.assignment_index();
             d.reconcile(&users);
+            d.log_assignment_changes(&before);
             return;
         }
         Err(_) => json!({"error": "directory lock poisoned"}),

@@ -309,6 +309,32 @@ impl ChangeLog {
     }
 }
 
+/// One app role assignment that was added or removed: the assignment (`key`, `principal`) held by the
+/// resource service principal number `sp`; its current state decides how a delta round shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct AssignChange {
+    pub key: u128,
+    pub principal: u128,
+    pub sp: u32,
+}
+
+/// Change log of app role assignments (the `directoryObjects/delta` round): entry `i` has sequence `i + 1`.
+#[derive(Debug, Default)]
+pub struct AssignLog {
+    pub entries: Vec<AssignChange>,
+    pub last: HashMap<u128, u64>,
+}
+
+impl AssignLog {
+    pub fn head(&self) -> u64 {
+        self.entries.len() as u64
+    }
+    pub fn push(&mut self, c: AssignChange) {
+        self.entries.push(c);
+        self.last.insert(c.key, self.head());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

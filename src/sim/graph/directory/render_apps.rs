@@ -186,14 +186,18 @@ impl Obj for SpRec {
     }
 }
 
+/// Graph-style assignment id (base64url of principal id and key, 43 characters).
+pub fn assignment_id(principal: u128, key: u128) -> String {
+    use base64::Engine as _;
+    let mut b = [0u8; 32];
+    b[..16].copy_from_slice(&principal.to_le_bytes());
+    b[16..].copy_from_slice(&key.to_le_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
 impl Assignment {
-    /// Graph-style assignment id (base64url of principal id and key, 43 characters).
     pub fn id_str(&self) -> String {
-        use base64::Engine as _;
-        let mut b = [0u8; 32];
-        b[..16].copy_from_slice(&self.principal.to_le_bytes());
-        b[16..].copy_from_slice(&self.key.to_le_bytes());
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+        assignment_id(self.principal, self.key)
     }
     /// The list representation (as `appRoleAssignedTo` returns it).
     pub fn to_json(&self, resource: &SpRec) -> Value {

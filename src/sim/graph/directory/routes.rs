@@ -3,7 +3,7 @@
 
 use super::model::Kind;
 use super::tokens::{DeltaSkip, DeltaTok, ListSkip};
-use super::{delta, lists, rbac};
+use super::{assign_delta, delta, lists, rbac};
 use crate::sim::graph::http::Ctx;
 use crate::sim::graph::state::Shared;
 use crate::sim::graph::users::{Query, Reply};
@@ -26,6 +26,9 @@ const APP_READ: [&str; 5] = [
 const DEVICE_READ: [&str; 4] =
     ["Device.Read.All", "Directory.Read.All", "Device.ReadWrite.All", "Directory.ReadWrite.All"];
 const CONTACT_READ: [&str; 3] = ["OrgContact.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+/// `directoryObjects/delta` for app role assignments (graph-api.md §8.9: `User.Read.All`).
+const ASSIGNMENT_DELTA_READ: [&str; 4] =
+    ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
 
 /// A resolved directory route.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +42,8 @@ pub enum Endpoint<'a> {
     SpAssignments(&'a str),
     RoleDefinitions,
     RoleAssignments,
+    /// `directoryObjects/delta` (app role assignments only).
+    ObjectsDelta,
 }
 
 fn kind_of(seg: &str) -> Option<Kind> {
@@ -63,6 +68,7 @@ pub fn resolve<'a>(rest: &[&'a str]) -> Option<Endpoint<'a>> {
     Some(match rest {
         ["roleManagement", "directory", "roleDefinitions"] => RoleDefinitions,
         ["roleManagement", "directory", "roleAssignments"] => RoleAssignments,
+        ["directoryObjects", "delta" | "microsoft.graph.delta"] => ObjectsDelta,
         [c] => List(kind_of(c)?),
         [c, "delta" | "microsoft.graph.delta"] => Delta(kind_of(c)?),
         [c, id] => Get(kind_of(c)?, id),
@@ -89,6 +95,7 @@ impl Endpoint<'_> {
             SpAssignments(_) => "servicePrincipals/{id}/appRoleAssignments".into(),
             RoleDefinitions => "roleManagement/directory/roleDefinitions".into(),
             RoleAssignments => "roleManagement/directory/roleAssignments".into(),
+            ObjectsDelta => "directoryObjects/delta".into(),
         };
         format!("GET /{ver}/{path}")
     }
@@ -97,6 +104,7 @@ impl Endpoint<'_> {
     pub fn roles(&self) -> &'static [&'static str] {
         use Endpoint::*;
         let kind = match self {
+            ObjectsDelta => return &ASSIGNMENT_DELTA_READ,
             List(k) | Delta(k) | Get(k, _) | Members(k, _) => *k,
             Owners(_) => Kind::Device,
             AssignedTo(_) | SpAssignments(_) => Kind::Sp,
@@ -121,7 +129,7 @@ impl Endpoint<'_> {
             SpAssignments(_) => 2,
             _ => 1,
         };
-        let is_delta = matches!(self, Delta(_));
+        let is_delta = matches!(self, Delta(_) | ObjectsDelta);
         let mut selected = q.get("$select").is_some();
         let mut top = q.get("$top").and_then(|t| t.trim().parse::<usize>().ok());
         if let Some(tok) = q.get("$skiptoken") {
@@ -160,6 +168,7 @@ impl Endpoint<'_> {
             SpAssignments(id) => lists::assignments(sh, ctx, ver, id, q, false),
             RoleDefinitions => rbac::role_definitions(sh, ctx, ver, q),
             RoleAssignments => rbac::role_assignments(sh, ctx, ver, q),
+            ObjectsDelta => assign_delta::delta(sh, ctx, ver, q),
         }
     }
 }
@@ -178,6 +187,8 @@ mod tests {
             Some(Endpoint::Members(Kind::Role, "(roleTemplateId='abc')"))
         );
         assert_eq!(resolve(&["roleManagement", "directory", "roleAssignments"]), Some(Endpoint::RoleAssignments));
+        assert_eq!(resolve(&["directoryObjects", "microsoft.graph.delta"]), Some(Endpoint::ObjectsDelta));
+        assert!(Endpoint::ObjectsDelta.roles().contains(&"User.Read.All"));
         assert_eq!(resolve(&["users"]), None);
         assert_eq!(resolve(&["groups", "x", "owners"]), None);
         assert_eq!(Endpoint::Members(Kind::Group, "x").label("v1.0"), "GET /v1.0/groups/{id}/members");

@@ -47,6 +47,36 @@ pub struct DeltaTok {
     pub iat: i64,
 }
 
+/// Where an app role assignment round (`directoryObjects/delta`) is.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub enum AssignPhase {
+    /// Initial round: next assignment after (resource service principal number, assignment key as hex).
+    Initial { after: Option<(u32, String)> },
+    /// Change round: next index of the assignment change log to scan.
+    Changes { pos: u64 },
+}
+
+/// `$skiptoken` of an app role assignment round.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AssignSkip {
+    pub k: String, // always "asgskip"
+    pub phase: AssignPhase,
+    pub head: u64,
+    pub page: u32,
+    pub sel: Option<Vec<String>>,
+}
+
+/// `$deltatoken` of an app role assignment round.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AssignTok {
+    pub k: String, // always "asgtok"
+    pub seq: u64,
+    pub sel: Option<Vec<String>>,
+    pub iat: i64,
+}
+
+pub const ASKIP: &str = "asgskip";
+pub const ATOK: &str = "asgtok";
 pub const LIST: &str = "dirlist";
 pub const DSKIP: &str = "dirdskip";
 pub const DTOK: &str = "dirdtok";

@@ -90,9 +90,10 @@ fn violations_except_missing_answers(h: &Harness) -> Vec<String> {
 async fn throttling_past_the_retry_budget_answers_delayed_and_continue_loses_nothing() {
     let h = imported_then_changed(HarnessOptions { users: 300, ..HarnessOptions::default() }).await;
     send_ok(&h.driver, "START_EXTRACTING_METADATA", "INCREMENTAL", "METADATA_EXTRACTION_DONE").await;
-    // Every Graph request answers 429 (decimal Retry-After) until 100 have been refused: many times one
-    // request's budget (1 + 6 retries), so the first invocations cannot finish in-process.
-    h.graph.set_faults(Faults { throttle_next: 100, throttle_retry_after: "0.2".into(), ..Faults::default() });
+    // Every Graph request answers 429 (decimal Retry-After) until 300 have been refused: more than the
+    // budgets (1 + 6 attempts) of all the requests the record types can have in flight at once (about 34,
+    // with prefetch), so some request must spend its whole budget and the first invocation cannot finish.
+    h.graph.set_faults(Faults { throttle_next: 300, throttle_retry_after: "0.2".into(), ..Faults::default() });
     h.graph.reset_stats();
     let answers = data_phase(&h.driver, "INCREMENTAL").await;
     let types: Vec<String> = answers.iter().map(event_type).collect();
@@ -100,7 +101,7 @@ async fn throttling_past_the_retry_budget_answers_delayed_and_continue_loses_not
     let delay = answers[0]["event_data"]["delay"].as_u64().expect("DELAYED carries an integer delay");
     assert!((1..=60).contains(&delay), "delay {delay}");
     assert_eq!(types.last().map(String::as_str), Some("DATA_EXTRACTION_DONE"), "{types:?}");
-    assert_eq!(h.graph.stats()["throttled_429"], 100, "every injected 429 was met");
+    assert_eq!(h.graph.stats()["throttled_429"], 300, "every injected 429 was met");
     send_ok(&h.driver, "START_EXTRACTING_ATTACHMENTS", "INCREMENTAL", "ATTACHMENT_EXTRACTION_DONE").await;
     assert!(h.platform.violations().is_empty(), "{:?}", h.platform.violations());
     assert_verified(&h);

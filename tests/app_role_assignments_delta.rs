@@ -1,9 +1,9 @@
 //! End-to-end for app role assignments as a delta type: an incremental sync after assignment adds and removals
 //! reads only the `directoryObjects/delta` changes (no `appRoleAssignedTo`), and a refused delta (403) falls back.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use entra_airsync::sim::graph::MutationSpec;
 use entra_airsync::sim::harness::{Harness, HarnessOptions};
@@ -97,29 +97,10 @@ async fn an_incremental_sync_reads_only_the_assignment_changes() {
     assert!(report.per_type["app_role_assignments"].deleted >= gone.len());
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The only test here that installs a global log subscriber.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_user_read_all_the_delta_is_refused_and_the_snapshot_is_read_with_a_warning() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("entra_airsync=warn"))
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    let capture = common::capture_logs("entra_airsync=warn", false);
     let roles = Some(["Application.Read.All", "Organization.Read.All", "Group.Read.All"].map(String::from).to_vec());
     let h = Harness::start(HarnessOptions { users: 60, roles, ..HarnessOptions::default() }).await.expect("harness");
     let initial = h.driver.initial_import().await.expect("initial import");
@@ -131,7 +112,7 @@ async fn without_user_read_all_the_delta_is_refused_and_the_snapshot_is_read_wit
     assert!(requests(&stats, DELTA) >= 1, "the delta was tried: {}", stats["requests_per_route"]);
     assert!(requests(&stats, ASSIGNED_TO) > 0, "the snapshot was read: {}", stats["requests_per_route"]);
     assert!(stats["errors_by_status"]["403"].as_u64().unwrap_or(0) >= requests(&stats, DELTA), "refused: {stats}");
-    let logs = String::from_utf8_lossy(&capture.0.lock().expect("capture lock")).to_string();
+    let logs = capture.text();
     assert!(logs.contains("app role assignments delta") && logs.contains("User.Read.All"), "{logs}");
 
     // The next sync tries the delta again, and falls back again.

@@ -2,35 +2,14 @@
 //! target at trace level, everything is captured, and the capture, the DevRev view and every artifact are
 //! searched for the client secret, the DevRev service-account token and any access token.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use entra_airsync::sim::graph::MutationSpec;
 use entra_airsync::sim::harness::{Harness, HarnessOptions};
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_sync_at_trace_level_leaks_no_secret() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
-        .with_writer(move || writer.clone())
-        .json()
-        .finish();
-    let _guard = tracing::subscriber::set_global_default(subscriber);
+    let capture = common::capture_logs("trace", true);
 
     let h = Harness::start(HarnessOptions { users: 150, ..HarnessOptions::default() }).await.unwrap();
     let run = h.driver.initial_import().await.unwrap();
@@ -43,7 +22,7 @@ async fn a_full_sync_at_trace_level_leaks_no_secret() {
     let driver = Harness::driver_for(&h.platform, &h.worker, conn, false);
     driver.send(driver.event("START_EXTRACTING_DATA", "INCREMENTAL")).await.unwrap();
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).to_string();
+    let logs = capture.text();
     assert!(logs.len() > 10_000, "trace logging was captured ({} bytes)", logs.len());
     let store = serde_json::to_string(&h.platform.store()).unwrap();
     let secrets = [h.info.client_secret.as_str(), wrong, &h.platform.service_account_token()];

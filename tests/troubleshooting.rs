@@ -2,8 +2,7 @@
 //! (or log) carries the words the documentation tells the admin to look for. Already covered elsewhere:
 //! a wrong secret (e2e_sync.rs, check_command.rs) and workflows in the `check` table (check_command.rs).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use entra_airsync::sim::graph::{AppRegistration, Faults, Licence};
 use entra_airsync::sim::harness::{Harness, HarnessOptions};
@@ -100,35 +99,16 @@ async fn pim_and_lifecycle_workflows_without_their_licence_are_skipped_as_expect
     assert!(reason.contains("requires Entra ID Governance license") && reason.contains("skipped automatically"));
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The only test here that installs a global log subscriber.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limiting_logs_rate_limit_exceeded_and_answers_delayed() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("entra_airsync=warn"))
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    let capture = common::capture_logs("entra_airsync=warn", false);
     let h = harness(HarnessOptions::default()).await;
     h.graph.set_faults(Faults { throttle_next: 100, throttle_retry_after: "0.1".into(), ..Faults::default() });
     let connection = Connection::entra(&h.info.tenant_id, &h.info.client_id, &h.info.client_secret);
     let answer = data_answer(&h, connection).await;
     assert_eq!(answer["event_type"], "DATA_EXTRACTION_DELAYED", "{answer}");
     assert!(answer["event_data"]["delay"].as_u64().is_some_and(|d| d >= 1), "{answer}");
-    let logs = String::from_utf8_lossy(&capture.0.lock().expect("capture lock")).to_string();
+    let logs = capture.text();
     assert!(logs.contains("Rate limit exceeded"), "{logs}");
 }

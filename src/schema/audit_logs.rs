@@ -1,15 +1,7 @@
 //! `directory_audit_logs`: directory audit events read in overlapping time windows (deduplicated by id),
 //! with the initiator and targets flattened; retention 7 days (Free) or 30 days (P1/P2).
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
-
-const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
-    Field { key, name, kind, source: Source::Prop(p) }
-}
-
-const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
-    Field { key, name, kind, source: Source::Derived }
-}
+use super::{derived, prop, Kind, Licence, RecordType, Target};
 
 pub static DIRECTORY_AUDIT_LOGS: RecordType = RecordType {
     key: "directory_audit_logs",

@@ -1,7 +1,7 @@
 //! `authentication_methods`: one record per registered method of a user (`<userId>_<methodId>`), with the
 //! method type and its safe, non-secret properties; a per-user snapshot re-read when the user's security info changes.
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
+use super::{derived, prop, Kind, Licence, RecordType, Target};
 
 /// The method types Graph knows today (the `@odata.type` without `#microsoft.graph.`); open-ended.
 pub const METHOD_TYPES: &[&str] = &[
@@ -17,14 +17,6 @@ pub const METHOD_TYPES: &[&str] = &[
     "externalAuthenticationMethod",
     "unknownFutureValue",
 ];
-
-const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
-    Field { key, name, kind, source: Source::Derived }
-}
-
-const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
-    Field { key, name, kind, source: Source::Prop(p) }
-}
 
 pub static AUTHENTICATION_METHODS: RecordType = RecordType {
     key: "authentication_methods",

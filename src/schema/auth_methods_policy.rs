@@ -1,11 +1,7 @@
 //! `authentication_methods_policy`: the tenant-wide singleton (id `authenticationMethodsPolicy`) with its
 //! registration campaign and the state of every method configuration; a full read each sync.
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
-
-const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
-    Field { key, name, kind, source: Source::Derived }
-}
+use super::{derived, Field, Kind, Licence, RecordType, Source, Target};
 
 pub static AUTHENTICATION_METHODS_POLICY: RecordType = RecordType {
     key: "authentication_methods_policy",

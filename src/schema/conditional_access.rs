@@ -1,11 +1,7 @@
 //! `conditional_access_policies`: every Conditional Access policy with its conditions, grant and session
 //! controls flattened to lists (plus the raw objects as JSON text); needs Entra ID P1; a full read each sync.
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
-
-const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
-    Field { key, name, kind, source: Source::Derived }
-}
+use super::{derived, Field, Kind, Licence, RecordType, Source, Target};
 
 /// Flattened list fields: (field key, name, JSON pointer inside the policy).
 pub const LIST_FIELDS: &[(&str, &str, &str)] = &[

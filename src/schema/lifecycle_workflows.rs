@@ -1,15 +1,7 @@
 //! `lifecycle_workflows`: joiner / mover / leaver workflows with their execution conditions (scope rule and
 //! time-based trigger, read from their nested objects) and tasks; needs Entra ID Governance; full read each sync.
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
-
-const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
-    Field { key, name, kind, source: Source::Prop(p) }
-}
-
-const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
-    Field { key, name, kind, source: Source::Derived }
-}
+use super::{derived, prop, Kind, Licence, RecordType, Target};
 
 pub static LIFECYCLE_WORKFLOWS: RecordType = RecordType {
     key: "lifecycle_workflows",

@@ -125,6 +125,16 @@ pub struct RecordType {
     pub licence: Licence,
 }
 
+/// A field copied from the Graph property `p` (for the record type declarations).
+pub(crate) const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
+    Field { key, name, kind, source: Source::Prop(p) }
+}
+
+/// A field the normalizer computes.
+pub(crate) const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
+    Field { key, name, kind, source: Source::Derived }
+}
+
 /// Fields every record type carries to mark deletions in the source.
 pub const DELETION_FIELDS: [Field; 2] = [
     Field { key: "deleted_in_source", name: "Deleted in Entra ID", kind: Kind::Bool, source: Source::Derived },

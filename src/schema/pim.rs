@@ -1,15 +1,7 @@
 //! `pim_eligible_roles`: Privileged Identity Management role eligibility schedules (who may activate which
 //! directory role, where, until when); needs Entra ID P2 or Governance; a full read each sync.
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
-
-const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
-    Field { key, name, kind, source: Source::Prop(p) }
-}
-
-const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
-    Field { key, name, kind, source: Source::Derived }
-}
+use super::{derived, prop, Kind, Licence, RecordType, Target};
 
 pub static PIM_ELIGIBLE_ROLES: RecordType = RecordType {
     key: "pim_eligible_roles",

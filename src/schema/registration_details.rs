@@ -1,11 +1,7 @@
 //! `user_registration_details`: one record per user (id = user id) from the authentication-methods
 //! registration report (MFA / SSPR / passwordless registration state); needs Entra ID P1 or P2.
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
-
-const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
-    Field { key, name, kind, source: Source::Prop(p) }
-}
+use super::{prop, Field, Kind, Licence, RecordType, Source, Target};
 
 pub static USER_REGISTRATION_DETAILS: RecordType = RecordType {
     key: "user_registration_details",

@@ -1,15 +1,7 @@
 //! `sign_in_logs`: interactive user sign-ins read in overlapping time windows (deduplicated by id), with
 //! status, device, location and Conditional Access results flattened; needs Entra ID P1 or P2.
 
-use super::{Field, Kind, Licence, RecordType, Source, Target};
-
-const fn prop(key: &'static str, name: &'static str, kind: Kind, p: &'static str) -> Field {
-    Field { key, name, kind, source: Source::Prop(p) }
-}
-
-const fn derived(key: &'static str, name: &'static str, kind: Kind) -> Field {
-    Field { key, name, kind, source: Source::Derived }
-}
+use super::{derived, prop, Kind, Licence, RecordType, Target};
 
 const RISK_LEVELS: Kind =
     Kind::Enum { values: &["none", "low", "medium", "high", "hidden", "unknownFutureValue"], open: true };

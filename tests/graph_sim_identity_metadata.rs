@@ -1,5 +1,5 @@
 //! What Microsoft's SDKs need from the simulator, over real TLS: MSAL's OpenID discovery, JWKS and
-//! instance discovery documents (tenant id, domain, `common`; AADSTS errors for the rest).
+//! instance discovery documents, and Kiota's `delta()` function-call spelling (top level and in `$batch`).
 
 #[path = "graph_sim_helpers.rs"]
 mod helpers;
@@ -145,4 +145,32 @@ async fn instance_discovery_known_and_unknown_hosts() {
     let (status, _, v) = get_json(&client, &format!("{a}/common/discovery/instance?api-version=1.1"), None).await;
     assert_eq!(status, 400);
     aad(&v, "invalid_request", 900144);
+}
+
+#[tokio::test]
+async fn delta_function_call_spelling() {
+    let (sim, client) = start(small(30)).await;
+    let tok = token(&client, &sim).await;
+    let g = sim.info().graph_url;
+    let (status, _, bare) = get(&client, &tok, &format!("{g}/v1.0/users/delta?$select=id")).await;
+    assert_eq!(status, 200);
+    for spelling in ["delta()", "microsoft.graph.delta()"] {
+        let (status, _, v) = get(&client, &tok, &format!("{g}/v1.0/users/{spelling}?$select=id")).await;
+        assert_eq!(status, 200, "{spelling}: {v}");
+        assert_eq!(v["value"].as_array().map(Vec::len), bare["value"].as_array().map(Vec::len), "{spelling}");
+        assert!(v.get("@odata.nextLink").is_some() || v.get("@odata.deltaLink").is_some(), "{v}");
+    }
+    let (status, _, v) = get(&client, &tok, &format!("{g}/v1.0/groups/delta()?$select=id")).await;
+    assert_eq!(status, 200, "{v}");
+
+    // The same spelling inside $batch (Kiota builds item URLs from the same templates).
+    let body = json!({"requests": [{"id": "1", "method": "GET", "url": "/users/delta()?$select=id"}]});
+    let r = client.post(format!("{g}/v1.0/$batch")).bearer_auth(&tok).json(&body).send().await.expect("batch");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["responses"][0]["status"], 200, "{v}");
+
+    // A user id is still a user id: `()` alone is not stripped to an empty segment.
+    let (status, _, _) = get(&client, &tok, &format!("{g}/v1.0/users/()")).await;
+    assert_eq!(status, 404);
 }

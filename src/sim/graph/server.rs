@@ -153,6 +153,10 @@ pub(super) async fn dispatch(
     body: &[u8],
     eventual: bool,
 ) -> Resp {
+    // A parameterless function may be called with OData's empty parentheses (`users/delta()`, as the
+    // Kiota-generated SDKs send it); Graph treats it as the bare name.
+    let rest: Vec<&str> = rest.iter().map(|s| s.strip_suffix("()").filter(|f| !f.is_empty()).unwrap_or(s)).collect();
+    let rest = rest.as_slice();
     match super::policies::route(sh, ctx, method, ver, rest, q, auth, body).await {
         Some(r) => r,
         None => graph(sh, ctx, method, ver, rest, q, auth, eventual).await,

@@ -6,6 +6,7 @@ mod directory;
 mod errors;
 mod gen;
 mod http;
+mod metadata;
 mod model;
 pub mod policies;
 mod recycle;

@@ -65,6 +65,7 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut ctx = Ctx::new(header("client-request-id").as_deref());
     let authorization = header("authorization");
+    let host = super::metadata::request_host(header("host").as_deref(), &info.authority_host);
     let eventual = header("consistencylevel").is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -85,6 +86,10 @@ async fn handle(sh: Arc<Shared>, info: Arc<SimInfo>, req: Request<Incoming>) -> 
         return control::handle(&sh, &info, &ctx, &method, &path, &body);
     }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(resp) = super::metadata::route(&sh, &ctx, &method, &segs, query.as_deref(), &host) {
+        record(&sh, "GET identity metadata", resp.status().as_u16(), 0, 0);
+        return resp;
+    }
     if segs.len() == 4 && segs[1] == "oauth2" && segs[2] == "v2.0" && segs[3] == "token" {
         sleep_for(&sh, 0).await;
         let resp = if method == Method::POST {
@@ -148,6 +153,10 @@ pub(super) async fn dispatch(
     body: &[u8],
     eventual: bool,
 ) -> Resp {
+    // A parameterless function may be called with OData's empty parentheses (`users/delta()`, as the
+    // Kiota-generated SDKs send it); Graph treats it as the bare name.
+    let rest: Vec<&str> = rest.iter().map(|s| s.strip_suffix("()").filter(|f| !f.is_empty()).unwrap_or(s)).collect();
+    let rest = rest.as_slice();
     match super::policies::route(sh, ctx, method, ver, rest, q, auth, body).await {
         Some(r) => r,
         None => graph(sh, ctx, method, ver, rest, q, auth, eventual).await,

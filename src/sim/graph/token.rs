@@ -87,33 +87,42 @@ pub fn verify(sh: &Shared, token: &str) -> Result<Claims, &'static str> {
     Ok(c)
 }
 
+/// The AADSTS error for a tenant segment that is neither the tenant id nor its domain (None when it is one).
+pub fn unknown_tenant(sh: &Shared, ctx: &Ctx, tenant: &str) -> Option<Resp> {
+    if tenant.eq_ignore_ascii_case(&sh.tenant_id) || tenant.eq_ignore_ascii_case(&sh.domain) {
+        return None;
+    }
+    let plausible = tenant.len() <= 256
+        && !tenant.is_empty()
+        && tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !plausible || (!tenant.contains('.') && super::gen::parse_guid(tenant).is_none()) {
+        return Some(aad_error(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900023,
+            &format!(
+                "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."
+            ),
+        ));
+    }
+    Some(aad_error(
+        ctx,
+        StatusCode::BAD_REQUEST,
+        "invalid_tenant",
+        90002,
+        &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
+    ))
+}
+
 /// `POST /{tenant}/oauth2/v2.0/token`.
 pub fn token_endpoint(sh: &Shared, ctx: &Ctx, tenant: &str, authorization: Option<&str>, body: &[u8]) -> Resp {
     let form: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let bad = |status, error, code, msg: String| aad_error(ctx, status, error, code, &msg);
 
-    let domain_ok = tenant.eq_ignore_ascii_case(&sh.domain);
-    if !(tenant.eq_ignore_ascii_case(&sh.tenant_id) || domain_ok) {
-        let plausible = tenant.len() <= 256
-            && !tenant.is_empty()
-            && tenant.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-        if !plausible || (!tenant.contains('.') && super::gen::parse_guid(tenant).is_none()) {
-            return bad(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                900023,
-                format!(
-                    "Specified tenant identifier '{tenant}' is neither a valid DNS name, nor a valid external domain."
-                ),
-            );
-        }
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "invalid_tenant",
-            90002,
-            format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
-        );
+    if let Some(r) = unknown_tenant(sh, ctx, tenant) {
+        return r;
     }
 
     // HTTP Basic credentials (RFC 6749 §2.3.1: form-urlencoded id and secret).

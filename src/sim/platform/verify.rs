@@ -838,42 +838,42 @@ pub fn check_authentication_methods_policy(store: &RecordStore, truth: &Value, m
     pol_snapshot(store, "authentication_methods_policy", &expected, mm)
 }
 
+/// Expected records of a snapshot type whose checked fields are each one JSON pointer into the truth object.
+fn pol_by_pointers(truth: &Value, key: &str, fields: &[(&'static str, &str)]) -> PolExpected {
+    pol_list(truth, key)
+        .iter()
+        .filter_map(|o| {
+            let id = o.get("id").and_then(Value::as_str)?;
+            let fields = fields.iter().map(|(field, pointer)| (*field, pol_at(o, pointer))).collect();
+            Some((id.to_string(), (fields, o.get("createdDateTime").filter(|v| !v.is_null()).cloned())))
+        })
+        .collect()
+}
+
 /// conditional_access_policies: every policy (only with P1 or more) with its state and main conditions.
 pub fn check_conditional_access_policies(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
-    let expected: PolExpected = pol_list(truth, "conditionalAccessPolicies")
-        .iter()
-        .filter_map(|p| {
-            let id = p.get("id").and_then(Value::as_str)?;
-            let fields = vec![
-                ("display_name", pol_at(p, "/displayName")),
-                ("state", pol_at(p, "/state")),
-                ("include_users", pol_at(p, "/conditions/users/includeUsers")),
-                ("exclude_users", pol_at(p, "/conditions/users/excludeUsers")),
-                ("include_roles", pol_at(p, "/conditions/users/includeRoles")),
-                ("grant_built_in_controls", pol_at(p, "/grantControls/builtInControls")),
-            ];
-            Some((id.to_string(), (fields, p.get("createdDateTime").filter(|v| !v.is_null()).cloned())))
-        })
-        .collect();
+    let fields = [
+        ("display_name", "/displayName"),
+        ("state", "/state"),
+        ("include_users", "/conditions/users/includeUsers"),
+        ("exclude_users", "/conditions/users/excludeUsers"),
+        ("include_roles", "/conditions/users/includeRoles"),
+        ("grant_built_in_controls", "/grantControls/builtInControls"),
+    ];
+    let expected = pol_by_pointers(truth, "conditionalAccessPolicies", &fields);
     pol_snapshot(store, "conditional_access_policies", &expected, mm)
 }
 
 /// pim_eligible_roles: every eligibility schedule (only with P2 or Governance).
 pub fn check_pim_eligible_roles(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
-    let expected: PolExpected = pol_list(truth, "roleEligibilitySchedules")
-        .iter()
-        .filter_map(|s| {
-            let id = s.get("id").and_then(Value::as_str)?;
-            let fields = vec![
-                ("principal_id", pol_at(s, "/principalId")),
-                ("role_definition_id", pol_at(s, "/roleDefinitionId")),
-                ("directory_scope_id", pol_at(s, "/directoryScopeId")),
-                ("member_type", pol_at(s, "/memberType")),
-                ("status", pol_at(s, "/status")),
-            ];
-            Some((id.to_string(), (fields, s.get("createdDateTime").filter(|v| !v.is_null()).cloned())))
-        })
-        .collect();
+    let fields = [
+        ("principal_id", "/principalId"),
+        ("role_definition_id", "/roleDefinitionId"),
+        ("directory_scope_id", "/directoryScopeId"),
+        ("member_type", "/memberType"),
+        ("status", "/status"),
+    ];
+    let expected = pol_by_pointers(truth, "roleEligibilitySchedules", &fields);
     pol_snapshot(store, "pim_eligible_roles", &expected, mm)
 }
 

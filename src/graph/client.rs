@@ -147,7 +147,8 @@ impl GraphClient {
         let result = (|| self.send_once(url, body, is_link))
             .retry(backoff)
             .sleep(tokio::time::sleep)
-            .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_)))
+            // A 2xx body that does not parse is most often a transfer cut short: read it again (bounded).
+            .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_) | GraphError::Malformed(_)))
             // `dur` is None once the retries are spent: keep it so (a throttled request becomes DELAYED).
             .adjust(|e, dur| match e {
                 GraphError::Throttled { retry_after } if !retry_after.is_zero() => dur.map(|_| *retry_after),
@@ -226,7 +227,8 @@ impl GraphClient {
         attempt
             .retry(backoff)
             .sleep(tokio::time::sleep)
-            .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_)))
+            // A 2xx body that does not parse is most often a transfer cut short: read it again (bounded).
+            .when(|e| matches!(e, GraphError::Throttled { .. } | GraphError::Transient(_) | GraphError::Malformed(_)))
             // `dur` is None once the retries are spent: keep it so (a throttled request becomes DELAYED).
             .adjust(|e, dur| match e {
                 GraphError::Throttled { retry_after } if !retry_after.is_zero() => dur.map(|_| *retry_after),

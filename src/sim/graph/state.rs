@@ -41,6 +41,17 @@ impl Shared {
         Some(f.throttle_retry_after.clone())
     }
 
+    /// The faults a delta round started from a token meets: whether it is answered 410 (consuming one use
+    /// of `gone_next`), the token lifetime in days, and how many changes to replay.
+    pub fn delta_round_faults(&self) -> (bool, u64, u64) {
+        let Ok(mut f) = self.faults.lock() else { return (false, 7, 0) };
+        let gone = f.gone_next > 0;
+        if gone {
+            f.gone_next -= 1;
+        }
+        (gone, f.delta_token_ttl_days, f.replay_changes)
+    }
+
     /// Simulated "now" in unix seconds.
     pub fn now(&self) -> i64 {
         chrono::Utc::now().timestamp() + self.clock_offset.load(Ordering::Relaxed)

@@ -241,16 +241,7 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         let Some(t) = sh.sealer.open::<DeltaTok>(tok).filter(|t| t.k == "dtok") else {
             return (bad_request(ctx, "Request_BadRequest", "The specified delta token is invalid."), 0);
         };
-        let (gone, ttl, replay) = match sh.faults.lock() {
-            Ok(mut f) => {
-                let gone = f.gone_next > 0;
-                if gone {
-                    f.gone_next -= 1;
-                }
-                (gone, f.delta_token_ttl_days, f.replay_changes)
-            }
-            Err(_) => (false, 7, 0),
-        };
+        let (gone, ttl, replay) = sh.delta_round_faults();
         if gone {
             let loc = format!("{}/{ver}/users/delta?$deltatoken=", sh.origin);
             return (

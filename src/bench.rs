@@ -159,6 +159,17 @@ pub fn report_requests(truth: &Value, since: Option<chrono::DateTime<chrono::Utc
     if extracted("sign_in_logs") && licensed {
         n += window(events("signIns", "createdDateTime").len());
     }
+    if extracted("authentication_methods") && !licensed {
+        // No report: the per-user method reads, each a reports-bucket request (graph-api.md §8.12).
+        n += match since {
+            None => users_with_methods(truth),
+            Some(_) => {
+                let owned: Vec<Value> = audits.iter().map(|e| (*e).clone()).collect();
+                crate::extract::security_info::changes(&owned, crate::extract::security_info::Triggers::Methods).len()
+                    as u64
+            }
+        };
+    }
     if extracted("user_registration_details") && licensed {
         let rows = truth.get("userRegistrationDetails").and_then(Value::as_array).map_or(0, |a| a.len() as u64);
         let full = rows.div_ceil(REPORT_PAGE).max(1);
@@ -177,10 +188,22 @@ pub fn report_requests(truth: &Value, since: Option<chrono::DateTime<chrono::Utc
     n
 }
 
+/// Users with at least one authentication method in the tenant.
+fn users_with_methods(truth: &Value) -> u64 {
+    let mut ids: Vec<&str> = truth
+        .get("authenticationMethods")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|m| m.get("userId").and_then(Value::as_str)).collect())
+        .unwrap_or_default();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len() as u64
+}
+
 /// Computes the bound. Server-paged rounds and lists count as the server paged them (its choice, not the
 /// worker's), the app role assignments' `directoryObjects/delta` round among them (their role names are in
-/// the service principals round); fan-outs count at their cheapest documented form: one read per user with
-/// authentication methods, devices/100 for owners; report requests as `report_requests`, the first five free
+/// the service principals round); fan-outs count at their cheapest documented form: devices/100 for owners
+/// (the per-user method reads, only without the registration report, are reports-bucket requests); report requests as `report_requests`, the first five free
 /// (the bucket starts full), then one per 2 s.
 pub fn lower_bound(
     stats: &Value,
@@ -208,21 +231,8 @@ pub fn lower_bound(
             paged_ru += ru_routes.get(route).and_then(Value::as_u64).unwrap_or(n);
         }
     }
-    let users_with_methods = {
-        let mut ids: Vec<&str> = truth
-            .get("authenticationMethods")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|m| m.get("userId").and_then(Value::as_str)).collect())
-            .unwrap_or_default();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len() as u64
-    };
-    // Only work for record types this build extracts counts: the bound is for the same job.
-    let extracted = |rt: &str| crate::schema::record_type(rt).is_some();
-    let users_with_methods = if extracted("authentication_methods") { users_with_methods } else { 0 };
     let fan_out = match args.mode {
-        Mode::Full => count("devices").div_ceil(100) + users_with_methods,
+        Mode::Full => count("devices").div_ceil(100),
         Mode::Incremental => 0,
     };
     let min_ru = paged_ru + fan_out;

@@ -172,6 +172,7 @@ async fn fake(routes: Vec<(&str, Value)>, deadline_in: Duration) -> Fake {
         sync_time: sync_time(),
         custom_fields: Arc::new(entra_airsync::schema::custom_fields::user_custom_fields(&[])),
         audit_feed: entra_airsync::extract::audit_feed::AuditFeed::none(),
+        methods: entra_airsync::extract::authmethods::MethodsSource::default(),
     };
     Fake { script, store, ctx, base }
 }

@@ -58,6 +58,11 @@ async fn a_governance_tenant_syncs_every_type_then_only_what_changed() {
     assert!(initial.violations.is_empty(), "{:?}", initial.violations);
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);
+    // The methods come from the registration report: Graph throttles per-user method reads under the
+    // reports limits (5 / 10 s), which would take days on a large tenant.
+    let r = routes(&h);
+    assert_eq!(requests_matching(&r, "authentication/methods"), 0, "per-user method reads: {r:?}");
+    assert!(requests_matching(&r, "userRegistrationDetails") >= 1, "{r:?}");
     for t in MY_TYPES.iter().chain(&["user_custom_fields"]) {
         let c = &report.per_type[*t];
         assert!(c.expected > 0 && c.present >= c.expected, "{t}: {c:?}");
@@ -82,12 +87,21 @@ async fn a_governance_tenant_syncs_every_type_then_only_what_changed() {
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);
     let r = routes(&h);
-    // No per-user storm: only the users named by security-info audit events are re-read.
-    let reread = requests_matching(&r, "authentication/methods");
-    assert!((1..=20).contains(&reread), "{reread} users re-read: {r:?}");
+    // No per-user storm: the methods come from the registration report (no per-user method read, each a
+    // reports-bucket request), and the named users' rows from one page of it (cheaper than one row each).
+    assert_eq!(requests_matching(&r, "authentication/methods"), 0, "per-user method reads: {r:?}");
+    assert_eq!(requests_matching(&r, "userRegistrationDetails"), 1, "{r:?}");
     assert_eq!(r.get("GET /v1.0/users").copied().unwrap_or(0), 0, "no user list in an incremental sync: {r:?}");
     let methods = incremental.items_by_type.get("authentication_methods").copied().unwrap_or(0);
-    assert!(methods > 0 && methods < initial_methods / 4, "incremental sent {methods} methods");
+    // Per named user: the registration row, its methods and the deletion of each known method it no longer has.
+    let rows = incremental.items_by_type.get("user_registration_details").copied().unwrap_or(0) as u64;
+    assert!((1..=30).contains(&rows), "incremental re-read {rows} registration rows");
+    let per_user = entra_airsync::schema::REGISTERED_METHODS.len() as u64;
+    let methods = methods as u64;
+    assert!(
+        methods > 0 && methods <= rows * per_user && methods < initial_methods as u64,
+        "incremental sent {methods} methods"
+    );
     let logs = incremental.items_by_type.get("directory_audit_logs").copied().unwrap_or(0);
     assert!((40..=200).contains(&logs), "new audit events plus the overlap: {logs}");
     assert!(incremental.items_by_type.get("sign_in_logs").copied().unwrap_or(0) >= 10);
@@ -142,6 +156,8 @@ async fn a_free_tenant_with_half_the_permissions_skips_what_it_cannot_read_for_f
         assert_eq!(store.count(skipped), 0, "{skipped} has records");
     }
     assert!(store.count("authentication_methods") > 0 && store.count("directory_audit_logs") > 0);
+    // Without the report (Free), the methods are read per user.
+    assert!(requests_matching(&r, "authentication/methods") >= 150, "{r:?}");
     // Free retention: nothing older than 7 days was asked for.
     let week_ago = chrono::Utc::now() - chrono::Duration::days(7) - chrono::Duration::minutes(30);
     for rec in store.records["directory_audit_logs"].values() {

@@ -54,6 +54,9 @@ pub struct TypeState {
     /// still has to supply, read once the restarted round has finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<DeletionGap>,
+    /// Per-user report types: the rows the last full read returned (how many pages reading it all costs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<u64>,
 }
 
 /// A restarted delta round's gap: objects deleted since `since` (the last finished round's delta link time)

@@ -16,6 +16,7 @@ use crate::airsync::artifacts::ArtifactSink;
 use crate::airsync::event::Outcome;
 use crate::airsync::state::{ConnectorState, Status};
 use crate::extract::audit_feed::AuditFeed;
+use crate::extract::authmethods::MethodsSource;
 use crate::extract::{window, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::graph::{GraphClient, GraphError};
 use crate::schema::CustomField;
@@ -66,6 +67,15 @@ pub fn start_sync(state: &mut ConnectorState, extractors: &[Box<dyn Extractor>],
     }
 }
 
+const METHODS: &str = "authentication_methods";
+const REGISTRATIONS: &str = "user_registration_details";
+
+/// Whether this sync reads the authentication methods from the registration report: both types are planned
+/// (neither skipped for a permission or the licence). The report read produces the methods' records.
+fn methods_from_report(state: &ConnectorState) -> bool {
+    [METHODS, REGISTRATIONS].iter().all(|t| state.types.get(*t).is_some_and(|st| st.status != Status::Skipped))
+}
+
 /// Runs every unfinished record type until all are done or the deadline passes.
 pub async fn run_data(
     state: &mut ConnectorState,
@@ -93,7 +103,8 @@ pub async fn run_data(
             .find(|(ex, st)| ex.record_type() == window::AUDIT_LOGS && st.next_link.is_none())
             .map(|(_, st)| window::window_from(st, sync_time)),
     );
-    let ctx = ExtractCtx { graph, sink, deadline, stop, sync_time, custom_fields, audit_feed };
+    let methods = MethodsSource::new(methods_from_report(state));
+    let ctx = ExtractCtx { graph, sink, deadline, stop, sync_time, custom_fields, audit_feed, methods };
     let ctx = &ctx;
     let runs = pending.into_iter().map(|(ex, mut st)| async move {
         let started = std::time::Instant::now();
@@ -103,6 +114,7 @@ pub async fn run_data(
         (ex.record_type(), st, result, (started.elapsed().as_millis() as u64, started_unix_ms))
     });
     let results = join_all(runs).await;
+    let report_methods = ctx.methods.pushed();
 
     let mut delayed: Option<u64> = None;
     let mut paused = false;
@@ -110,6 +122,9 @@ pub async fn run_data(
     let mut elapsed = std::collections::HashMap::new();
     for (record_type, mut st, result, timing) in results {
         elapsed.insert(record_type, timing);
+        if record_type == METHODS {
+            st.items += report_methods;
+        }
         match result {
             Ok(Stop::Finished) => st.status = Status::Done,
             Ok(Stop::Paused) => paused = true,

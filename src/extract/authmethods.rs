@@ -1,7 +1,8 @@
-//! Authentication methods and the registration report, per user: a full read (`$batch` per page of users, the
-//! paged report), then per sync only the users named by audit events since the last one (cursor: a nextLink).
+//! Authentication methods and the registration report, per user: a full read (the paged report, or `$batch` per
+//! page of users where there is no report), then per sync only the users named by audit events since the last one.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -19,8 +20,35 @@ use crate::schema::{self, coerce, Kind, RecordType};
 pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=100";
 /// The report's largest page (graph-api.md §8.12 assumes ≤ 999): reports-bucket requests are the scarce ones.
 pub const REGISTRATION_PATH: &str = "/v1.0/reports/authenticationMethods/userRegistrationDetails?$top=999";
+const REPORT_PAGE: u64 = 999;
 /// The id Graph gives every user's `passwordAuthenticationMethod`.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
+
+/// Where this sync's authentication methods come from, decided before the extractors start. Graph throttles
+/// the per-user method reads under the reports limits (5 requests / 10 s, graph-api.md §8.12): a 100,000-user
+/// tenant would take days. So where the registration report is read (P1/P2 and `AuditLog.Read.All`), its
+/// `methodsRegistered` gives the methods (one record per user and method, `<userId>_<reportName>`), read once
+/// with `user_registration_details`; only without the report are the methods read per user.
+#[derive(Debug, Default)]
+pub struct MethodsSource {
+    from_report: bool,
+    pushed: AtomicU64,
+}
+
+impl MethodsSource {
+    pub fn new(from_report: bool) -> MethodsSource {
+        MethodsSource { from_report, pushed: AtomicU64::new(0) }
+    }
+
+    pub fn from_report(&self) -> bool {
+        self.from_report
+    }
+
+    /// The method records the report read pushed in this invocation (for the methods type's statistics).
+    pub fn pushed(&self) -> u64 {
+        self.pushed.load(Ordering::Relaxed)
+    }
+}
 
 /// A record type whose source is read per user.
 #[async_trait::async_trait]
@@ -32,8 +60,13 @@ pub trait PerUser: Send + Sync {
     fn triggers(&self) -> Triggers;
     /// Turns one page of the full read into records.
     async fn full_page(&self, ctx: &ExtractCtx, items: &[Value], state: &mut TypeState) -> Result<(), ExtractError>;
-    /// Re-reads the users whose security info changed.
-    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError>;
+    /// Re-reads the users whose security info changed (Paused: the deadline passed; the changes are
+    /// re-read in the next invocation).
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<Stop, ExtractError>;
+    /// Whether another type's read produces this type's records in this sync.
+    fn produced_elsewhere(&self, _ctx: &ExtractCtx) -> bool {
+        false
+    }
 }
 
 /// Runs a `PerUser` source: a full read while there is no watermark (first sync, or INITIAL), else the
@@ -47,6 +80,12 @@ impl<T: PerUser> Extractor for UserScoped<T> {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
+        if self.0.produced_elsewhere(ctx) {
+            // Should a later sync read per user again, it starts with a full read.
+            state.watermark = None;
+            state.next_link = None;
+            return Ok(Stop::Finished);
+        }
         if let (Some(since), None) = (state.watermark, &state.next_link) {
             if let Some(stop) = self.shared_read(ctx, since, state).await? {
                 return Ok(stop);
@@ -68,6 +107,7 @@ impl<T: PerUser> Extractor for UserScoped<T> {
             };
             if full {
                 self.0.full_page(ctx, &page.items, state).await?;
+                state.population = Some(state.items);
             } else {
                 let todo: Vec<Change> = changes(&page.items, self.0.triggers())
                     .into_iter()
@@ -79,7 +119,9 @@ impl<T: PerUser> Extractor for UserScoped<T> {
                         users = todo.len(),
                         "re-reading users whose security info changed"
                     );
-                    self.0.reread(ctx, &todo, state).await?;
+                    if self.0.reread(ctx, &todo, state).await? == Stop::Paused {
+                        return Ok(Stop::Paused);
+                    }
                 }
             }
             if !walk.advance(state, page.next_link) {
@@ -114,7 +156,9 @@ impl<T: PerUser> UserScoped<T> {
                 users = todo.len(),
                 "re-reading users whose security info changed (shared audit read)"
             );
-            self.0.reread(ctx, &todo, state).await?;
+            if self.0.reread(ctx, &todo, state).await? == Stop::Paused {
+                return Ok(Some(Stop::Paused));
+            }
         }
         state.watermark = Some(ctx.sync_time);
         Ok(Some(Stop::Finished))
@@ -174,6 +218,30 @@ pub fn normalize_registration(row: &Value, sync_time: DateTime<Utc>) -> Option<V
     Some(record(id, None, sync_time, data))
 }
 
+/// One `methodsRegistered` name of a report row → its method record `<userId>_<name>` (type and title from
+/// the schema's vocabulary; an unknown name keeps its own name).
+pub fn normalize_registered(row: &Value, name: &str, sync_time: DateTime<Utc>) -> Option<Value> {
+    let user_id = id_of(row)?;
+    let upn = row.get("userPrincipalName").and_then(Value::as_str);
+    let (kind, label) = schema::REGISTERED_METHODS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map_or((name, name), |(_, kind, label)| (*kind, *label));
+    let mut data = Map::new();
+    data.insert("user_id".into(), Value::String(user_id.to_string()));
+    data.insert("user_principal_name".into(), upn.map_or(Value::Null, |u| Value::String(u.to_string())));
+    data.insert("method_id".into(), Value::String(name.to_string()));
+    let open = Kind::Enum { values: schema::METHOD_TYPES, open: true };
+    data.insert("method_type".into(), coerce(open, Some(&Value::String(kind.to_string()))));
+    let title = match upn {
+        Some(u) => format!("{label} · {u}"),
+        None => label.to_string(),
+    };
+    data.insert("display_name".into(), Value::String(title));
+    live(&mut data);
+    Some(record(&format!("{user_id}_{name}"), None, sync_time, data))
+}
+
 /// Every item of a collection answer, following its `nextLink`s.
 async fn all_items(ctx: &ExtractCtx, body: Value) -> Result<Vec<Value>, GraphError> {
     let mut page = crate::graph::pager::Page::parse(body)?;
@@ -204,6 +272,10 @@ impl PerUser for Methods {
         Triggers::Methods
     }
 
+    fn produced_elsewhere(&self, ctx: &ExtractCtx) -> bool {
+        ctx.methods.from_report()
+    }
+
     async fn full_page(&self, ctx: &ExtractCtx, users: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {
         let users: Vec<(&str, Option<&str>)> = users
             .iter()
@@ -227,7 +299,7 @@ impl PerUser for Methods {
         Ok(())
     }
 
-    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError> {
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<Stop, ExtractError> {
         let mut urls = Vec::with_capacity(changes.len() * 2);
         for c in changes {
             urls.push(format!("/users/{}/authentication/methods", c.user_id));
@@ -266,12 +338,76 @@ impl PerUser for Methods {
                 state.items += 1;
             }
         }
-        Ok(())
+        Ok(Stop::Finished)
     }
 }
 
-/// The registration report: paged on a full read, one row per named user (`$batch`) afterwards.
+/// The registration report: paged on a full read; afterwards one row per named user (`$batch`), or the whole
+/// report again when that takes fewer requests (more users named than it has pages). Each row also gives
+/// the user's authentication methods when they come from the report (`MethodsSource`).
 pub struct Registrations;
+
+impl Registrations {
+    /// Sends one row's records; for a user named by the audit events, also the deletion of every method the
+    /// report no longer lists (the methods' previous names are not kept: the known names stand in for them).
+    async fn emit(
+        &self,
+        ctx: &ExtractCtx,
+        row: &Value,
+        named: bool,
+        state: &mut TypeState,
+    ) -> Result<(), ExtractError> {
+        let Some(r) = normalize_registration(row, ctx.sync_time) else { return Ok(()) };
+        ctx.sink.push(self.record_type(), r).await?;
+        state.items += 1;
+        if !ctx.methods.from_report() {
+            return Ok(());
+        }
+        let names: Vec<&str> = row
+            .get("methodsRegistered")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let mut pushed = 0;
+        for name in &names {
+            if let Some(r) = normalize_registered(row, name, ctx.sync_time) {
+                ctx.sink.push(METHODS_TYPE, r).await?;
+                pushed += 1;
+            }
+        }
+        if let (true, Some(user_id)) = (named, id_of(row)) {
+            for (gone, _, _) in schema::REGISTERED_METHODS.iter().filter(|(n, _, _)| !names.contains(n)) {
+                ctx.sink.push(METHODS_TYPE, deletion(&format!("{user_id}_{gone}"), ctx.sync_time)).await?;
+                pushed += 1;
+            }
+        }
+        ctx.methods.pushed.fetch_add(pushed, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The whole report again, for the named users' rows (the others have not changed).
+    async fn reread_all(
+        &self,
+        ctx: &ExtractCtx,
+        named: &HashSet<&str>,
+        state: &mut TypeState,
+    ) -> Result<Stop, ExtractError> {
+        let mut link = Some(REGISTRATION_PATH.to_string());
+        while let Some(next) = link {
+            if ctx.should_pause() {
+                return Ok(Stop::Paused);
+            }
+            let page = ctx.graph.get_page(&next, true).await?;
+            for row in page.items.iter().filter(|row| id_of(row).is_some_and(|id| named.contains(id))) {
+                self.emit(ctx, row, true, state).await?;
+            }
+            link = page.next_link;
+        }
+        Ok(Stop::Finished)
+    }
+}
+
+const METHODS_TYPE: &str = "authentication_methods";
 
 #[async_trait::async_trait]
 impl PerUser for Registrations {
@@ -289,15 +425,18 @@ impl PerUser for Registrations {
 
     async fn full_page(&self, ctx: &ExtractCtx, rows: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {
         for row in rows {
-            if let Some(r) = normalize_registration(row, ctx.sync_time) {
-                ctx.sink.push(self.record_type(), r).await?;
-                state.items += 1;
-            }
+            self.emit(ctx, row, false, state).await?;
         }
         Ok(())
     }
 
-    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError> {
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<Stop, ExtractError> {
+        let named: HashSet<&str> = changes.iter().map(|c| c.user_id.as_str()).collect();
+        let pages = state.population.map(|rows| rows.div_ceil(REPORT_PAGE).max(1));
+        if pages.is_some_and(|pages| named.len() as u64 > pages) {
+            tracing::info!(users = named.len(), pages, "more users changed than the report has pages: reading it all");
+            return self.reread_all(ctx, &named, state).await;
+        }
         let urls: Vec<String> = changes
             .iter()
             .map(|c| format!("/reports/authenticationMethods/userRegistrationDetails/{}", c.user_id))
@@ -308,12 +447,9 @@ impl PerUser for Registrations {
                 Err(GraphError::NotFound(_)) => continue,
                 Err(e) => return Err(e.into()),
             };
-            if let Some(r) = normalize_registration(&row, ctx.sync_time) {
-                ctx.sink.push(self.record_type(), r).await?;
-                state.items += 1;
-            }
+            self.emit(ctx, &row, true, state).await?;
         }
-        Ok(())
+        Ok(Stop::Finished)
     }
 }
 

@@ -58,6 +58,8 @@ pub struct ExtractCtx {
     /// The audit events read once for the audit log and the per-user types (`audit_feed::AuditFeed::none()`
     /// when nothing shares them).
     pub audit_feed: audit_feed::AuditFeed,
+    /// Where the authentication methods come from in this sync (the registration report, or per user).
+    pub methods: authmethods::MethodsSource,
 }
 
 impl ExtractCtx {

@@ -29,7 +29,10 @@ pub fn identity_quota_for_users(users: u64) -> u32 {
 /// The bucket and RU cost of a GET, from the documented cost table and modifiers.
 pub fn cost_of(path: &str, query: &str) -> (Bucket, u32) {
     let p = path.trim_start_matches("/v1.0").trim_start_matches("/beta").trim_end_matches('/');
-    if p.starts_with("/auditLogs/") || p.starts_with("/reports/") {
+    // graph-api.md §4.4/§8.12: the reports limits cover `authenticationMethod` too, the per-user method
+    // reads (`/users/{id}/authentication/methods` and its typed sub-collections) among them.
+    let per_user_methods = p.starts_with("/users/") && p.contains("/authentication/");
+    if p.starts_with("/auditLogs/") || p.starts_with("/reports/") || per_user_methods {
         return (Bucket::Reports, 1);
     }
     if p.starts_with("/identity/conditionalAccess") || p.starts_with("/identityProtection") {
@@ -226,7 +229,9 @@ mod tests {
         for path in ["/v1.0/identity/conditionalAccess/namedLocations", "/v1.0/identityProtection/riskyUsers"] {
             assert_eq!(cost_of(path, "").0, Bucket::ConditionalAccess, "{path}");
         }
-        assert_eq!(cost_of("/users/u1/authentication/methods", "").0, Bucket::Identity);
+        assert_eq!(cost_of("/users/u1/authentication/methods", "").0, Bucket::Reports);
+        assert_eq!(cost_of("/v1.0/users/u1/authentication/phoneMethods", "").0, Bucket::Reports);
+        assert_eq!(cost_of("/v1.0/users/u1", "$select=id").0, Bucket::Identity);
         assert_eq!(identity_quota_for_users(10), 3_500);
         assert_eq!(identity_quota_for_users(400), 5_000);
         assert_eq!(identity_quota_for_users(100_000), 8_000);

@@ -1,5 +1,5 @@
-//! `authentication_methods`: one record per registered method of a user (`<userId>_<methodId>`), with the
-//! method type and its safe, non-secret properties; a per-user snapshot re-read when the user's security info changes.
+//! `authentication_methods`: one record per registered method of a user, from the registration report where the
+//! licence allows it (`<userId>_<reportName>`), else from the per-user API (`<userId>_<methodId>`); never secrets.
 
 use super::{derived, prop, Kind, Licence, RecordType, Target};
 
@@ -15,7 +15,35 @@ pub const METHOD_TYPES: &[&str] = &[
     "temporaryAccessPassAuthenticationMethod",
     "platformCredentialAuthenticationMethod",
     "externalAuthenticationMethod",
+    "hardwareOathAuthenticationMethod",
+    "securityQuestion",
     "unknownFutureValue",
+];
+
+/// The registration report's `methodsRegistered` names (graph-api.md §8.12), each with the method type it
+/// stands for and a title; a name not listed keeps its own name as the type (the enum is open).
+pub const REGISTERED_METHODS: &[(&str, &str, &str)] = &[
+    ("mobilePhone", "phoneAuthenticationMethod", "Phone (mobile)"),
+    ("alternateMobilePhone", "phoneAuthenticationMethod", "Phone (alternate mobile)"),
+    ("officePhone", "phoneAuthenticationMethod", "Phone (office)"),
+    ("email", "emailAuthenticationMethod", "Email"),
+    ("microsoftAuthenticatorPush", "microsoftAuthenticatorAuthenticationMethod", "Microsoft Authenticator (push)"),
+    (
+        "microsoftAuthenticatorPasswordless",
+        "microsoftAuthenticatorAuthenticationMethod",
+        "Microsoft Authenticator (passwordless)",
+    ),
+    ("softwareOneTimePasscode", "softwareOathAuthenticationMethod", "Software OATH token"),
+    ("hardwareOneTimePasscode", "hardwareOathAuthenticationMethod", "Hardware OATH token"),
+    ("fido2", "fido2AuthenticationMethod", "FIDO2 security key"),
+    ("passKeyDeviceBound", "fido2AuthenticationMethod", "Passkey (device-bound)"),
+    ("passKeyDeviceBoundAuthenticator", "fido2AuthenticationMethod", "Passkey in Microsoft Authenticator"),
+    ("passKeyDeviceBoundWindowsHello", "fido2AuthenticationMethod", "Passkey in Windows Hello"),
+    ("windowsHelloForBusiness", "windowsHelloForBusinessAuthenticationMethod", "Windows Hello for Business"),
+    ("temporaryAccessPass", "temporaryAccessPassAuthenticationMethod", "Temporary Access Pass"),
+    ("macOsSecureEnclaveKey", "platformCredentialAuthenticationMethod", "macOS Secure Enclave key"),
+    ("externalAuthMethod", "externalAuthenticationMethod", "External authentication method"),
+    ("securityQuestion", "securityQuestion", "Security questions"),
 ];
 
 pub static AUTHENTICATION_METHODS: RecordType = RecordType {

@@ -40,7 +40,7 @@ pub use licences::LICENSE_ASSIGNMENTS;
 pub use roles::{DIRECTORY_ROLES, ROLE_MEMBERS};
 // Policies, reports, logs (one block).
 pub use audit_logs::DIRECTORY_AUDIT_LOGS;
-pub use auth_methods::{AUTHENTICATION_METHODS, METHOD_TYPES};
+pub use auth_methods::{AUTHENTICATION_METHODS, METHOD_TYPES, REGISTERED_METHODS};
 pub use auth_methods_policy::AUTHENTICATION_METHODS_POLICY;
 pub use conditional_access::{CONDITIONAL_ACCESS_POLICIES, LIST_FIELDS as CA_LIST_FIELDS};
 pub use custom_fields::CustomField;

@@ -690,9 +690,10 @@ fn pol_created_after(user: Option<&&Value>, t: Option<DateTime<FixedOffset>>) ->
     }
 }
 
-/// authentication_methods (`<userId>_<methodId>`): each live user's methods present with their type and
-/// safe fields, no secret; per user, a record older than that user's latest read is gone from it. Methods
-/// of users no longer in the tenant are not checked (they go with the deleted user).
+/// authentication_methods: each live user's methods present with their type and safe fields, no secret; per
+/// user, a record older than that user's latest read is gone from it. Where the registration report was read
+/// (the store has its rows), the methods are its `methodsRegistered` (`<userId>_<reportName>`), else the
+/// per-user API's (`<userId>_<methodId>`). Methods of users no longer in the tenant are not checked.
 pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> TypeCounts {
     let item_type = "authentication_methods";
     let users: HashMap<&str, &Value> = pol_list(truth, "users")
@@ -700,15 +701,27 @@ pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut
         .filter_map(|u| u.get("id").and_then(Value::as_str).map(|id| (id, u)))
         .collect();
     let first_read = pol_first_read(store, item_type);
+    let from_report = store.records.get("user_registration_details").is_some_and(|r| !r.is_empty());
     let mut expected: HashMap<String, &Value> = HashMap::new();
-    let mut by_user: HashMap<&str, usize> = HashMap::new();
-    for entry in pol_list(truth, "authenticationMethods") {
-        let (Some(user), Some(method)) = (entry.get("userId").and_then(Value::as_str), entry.get("method")) else {
-            continue;
-        };
-        let Some(mid) = method.get("id").and_then(Value::as_str) else { continue };
-        expected.insert(format!("{user}_{mid}"), method);
-        *by_user.entry(user).or_default() += 1;
+    let mut report_types: HashMap<String, String> = HashMap::new();
+    if from_report {
+        for row in pol_list(truth, "userRegistrationDetails") {
+            let Some(user) = row.get("id").and_then(Value::as_str) else { continue };
+            for name in row.get("methodsRegistered").and_then(Value::as_array).into_iter().flatten() {
+                let Some(name) = name.as_str() else { continue };
+                let kind = crate::schema::REGISTERED_METHODS.iter().find(|(n, _, _)| *n == name).map_or(name, |m| m.1);
+                expected.insert(format!("{user}_{name}"), row);
+                report_types.insert(format!("{user}_{name}"), kind.to_string());
+            }
+        }
+    } else {
+        for entry in pol_list(truth, "authenticationMethods") {
+            let (Some(user), Some(method)) = (entry.get("userId").and_then(Value::as_str), entry.get("method")) else {
+                continue;
+            };
+            let Some(mid) = method.get("id").and_then(Value::as_str) else { continue };
+            expected.insert(format!("{user}_{mid}"), method);
+        }
     }
     let read_users: std::collections::HashSet<&str> =
         store.records.get(item_type).into_iter().flatten().map(|(id, _)| id.split('_').next().unwrap_or("")).collect();
@@ -725,8 +738,13 @@ pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut
         if is_deleted(rec) {
             mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
         }
-        let kind = method.get("@odata.type").and_then(Value::as_str).unwrap_or("");
-        let kind = kind.rsplit('.').next().unwrap_or(kind);
+        let kind = match report_types.get(id.as_str()) {
+            Some(kind) => kind.as_str(),
+            None => {
+                let kind = method.get("@odata.type").and_then(Value::as_str).unwrap_or("");
+                kind.rsplit('.').next().unwrap_or(kind)
+            }
+        };
         field_eq(&tag, rec, "method_type", &Value::String(kind.to_string()), mm);
         field_eq(&tag, rec, "user_id", &Value::String(user.to_string()), mm);
         for (field, prop) in [("phone_number", "phoneNumber"), ("email_address", "emailAddress"), ("model", "model")] {
@@ -746,7 +764,8 @@ pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut
                 mm.push(format!("{tag}: carries {secret}"));
             }
         }
-        check_dates(&tag, rec, method.get("createdDateTime").filter(|v| !v.is_null()), mm);
+        let created = if from_report { None } else { method.get("createdDateTime").filter(|v| !v.is_null()) };
+        check_dates(&tag, rec, created, mm);
     }
     let mut latest: HashMap<&str, Option<DateTime<FixedOffset>>> = HashMap::new();
     for (id, rec) in store.records.get(item_type).into_iter().flatten() {

@@ -41,7 +41,8 @@ pub static AUTH_METHODS: EndpointRule = EndpointRule {
     denied: DeniedKind::AuthMethods,
     licence: Licence::Free,
     licence_error: None,
-    bucket: ThrottleBucket::Identity { ru: 1 },
+    // graph-api.md §8.12: per-user method reads are throttled under the reports limits (5 / 10 s).
+    bucket: ThrottleBucket::Reports,
 };
 
 pub static REGISTRATION_DETAILS: EndpointRule = EndpointRule {

@@ -202,7 +202,7 @@ fn users_with_methods(truth: &Value) -> u64 {
 
 /// Computes the bound. Server-paged rounds and lists count as the server paged them (its choice, not the
 /// worker's), the app role assignments' `directoryObjects/delta` round among them (their role names are in
-/// the service principals round); fan-outs count at their cheapest documented form: devices/100 for owners
+/// the service principals round); fan-outs count at their cheapest documented form: devices/999 for owners (the list with `$expand`)
 /// (the per-user method reads, only without the registration report, are reports-bucket requests); report requests as `report_requests`, the first five free
 /// (the bucket starts full), then one per 2 s.
 pub fn lower_bound(
@@ -232,7 +232,7 @@ pub fn lower_bound(
         }
     }
     let fan_out = match args.mode {
-        Mode::Full => count("devices").div_ceil(100),
+        Mode::Full => count("devices").div_ceil(999),
         Mode::Incremental => 0,
     };
     let min_ru = paged_ru + fan_out;
@@ -428,8 +428,8 @@ mod tests {
         assert!((b.chain_s - 72.0).abs() < 1e-9, "groups pages × 80 ms, no per-object term off the users round");
         // The assignments round counts as a round; no per-service-principal read (role names come from
         // the service principals round).
-        assert_eq!(b.min_ru, 667 + 900 + 300 + 500);
-        assert!((b.ru_s - 2367.0 / 8000.0 * 10.0).abs() < 1e-9);
+        assert_eq!(b.min_ru, 667 + 900 + 300 + 51);
+        assert!((b.ru_s - 1918.0 / 8000.0 * 10.0).abs() < 1e-9);
         assert_eq!(b.seconds(), b.chain_s);
     }
 

@@ -181,7 +181,7 @@ async fn a_process_killed_after_uploading_and_before_answering_is_recovered_on_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_soft_timeout_inside_a_batch_fan_out_answers_progress_and_loses_nothing() {
     // Slow Graph (300 ms a request, $batch envelopes included) and a 1 s soft timeout: the deadline passes
-    // while app role assignments, device owners and authentication methods wait on their $batch envelopes.
+    // while app role names and per-application extension reads wait on their $batch envelopes.
     let opts = HarnessOptions {
         users: 1200,
         soft_timeout: Duration::from_secs(1),
@@ -195,7 +195,7 @@ async fn a_soft_timeout_inside_a_batch_fan_out_answers_progress_and_loses_nothin
     assert!(progress >= 2, "{:?} {:?}", run.answers, run.errors);
     assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
     let stats = h.graph.stats();
-    assert!(stats["batch_items"].as_u64().unwrap_or(0) > 100, "the fan-outs went through $batch: {stats}");
+    assert!(stats["batch_items"].as_u64().unwrap_or(0) > 50, "the fan-outs went through $batch: {stats}");
     assert!(run.violations.is_empty(), "{:?}", run.violations);
     assert_verified(&h);
     for t in ["app_role_assignments", "devices", "authentication_methods"] {

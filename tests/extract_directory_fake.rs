@@ -190,12 +190,66 @@ fn ids(records: &[Value]) -> Vec<String> {
     records.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
 }
 
+/// A devices state in an incremental round (a stored delta link, `$deltatoken=t0`).
+fn incremental_devices(f: &Fake) -> TypeState {
+    TypeState {
+        delta_link: Some(format!("{}/v1.0/devices/delta?$deltatoken=t0", f.base)),
+        delta_at: Some(chrono::Utc::now()),
+        ..TypeState::default()
+    }
+}
+
+#[tokio::test]
+async fn a_full_devices_read_lists_them_with_their_owners_expanded() {
+    let f = fake(
+        vec![
+            (
+                "/v1.0/devices/delta#latest",
+                json!({"@odata.deltaLink": "{base}/v1.0/devices/delta?$deltatoken=t1", "value": []}),
+            ),
+            (
+                "/v1.0/devices",
+                json!({"@odata.nextLink": "{base}/v1.0/devices?$skiptoken=p2", "value": [
+                    {"id": "d1", "displayName": "LT-1", "registeredOwners": [{"@odata.type": "#microsoft.graph.user", "id": "u1"}]},
+                    {"id": "d2", "displayName": "LT-2", "registeredOwners": []}
+                ]}),
+            ),
+            ("/v1.0/devices#p2", json!({"value": [{"id": "d3", "displayName": "LT-3", "registeredOwners": (0..100).map(|i| json!({"id": format!("u{i}")})).collect::<Vec<_>>()}]})),
+            ("/v1.0/devices/d3/registeredOwners", json!({"value": (0..101).map(|i| json!({"id": format!("u{i}")})).collect::<Vec<_>>()})),
+        ],
+        Duration::from_secs(60),
+    )
+    .await;
+    let mut state = TypeState::default();
+    assert_eq!(devices::extractor().run(&f.ctx, &mut state).await.unwrap(), Stop::Finished);
+    f.ctx.sink.flush().await.unwrap();
+    let recs = f.store.records("devices");
+    assert_eq!(ids(&recs), ["d1", "d2", "d3"]);
+    assert_eq!(recs[0]["data"]["registered_owner_ids"], json!(["u1"]));
+    assert_eq!(recs[1]["data"]["registered_owner_ids"], json!([]));
+    assert_eq!(
+        recs[2]["data"]["registered_owner_ids"].as_array().map(Vec::len),
+        Some(101),
+        "a full expansion is read again"
+    );
+    assert!(state.delta_link.as_deref().unwrap().contains("deltatoken=t1"), "the round ends at the link taken first");
+    assert!(state.seed_link.is_none());
+    let log = f.log();
+    assert!(log[0].contains("/v1.0/devices/delta?") && log[0].contains("$deltatoken=latest"), "{log:?}");
+    assert!(log[1].contains("$expand=registeredOwners"), "{log:?}");
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("batch ")).count(),
+        1,
+        "owners read only where the expansion may be cut: {log:?}"
+    );
+}
+
 #[tokio::test]
 async fn devices_get_their_owners_through_batch_with_paged_sub_responses() {
     let f = fake(
         vec![
             (
-                "/v1.0/devices/delta",
+                "/v1.0/devices/delta#t0",
                 json!({"@odata.nextLink": "{base}/v1.0/devices/delta?$skiptoken=p2", "value": [
                     {"id": "d1", "displayName": "LT-1", "isCompliant": false, "manufacturer": "Contoso"},
                     {"id": "d2", "displayName": "LT-2"}
@@ -220,7 +274,7 @@ async fn devices_get_their_owners_through_batch_with_paged_sub_responses() {
     .await;
     let ex = devices::extractor();
     assert!(ex.initial_path.contains("manufacturer") && ex.initial_path.contains("profileType"));
-    let mut state = TypeState::default();
+    let mut state = incremental_devices(&f);
     assert_eq!(ex.run(&f.ctx, &mut state).await.unwrap(), Stop::Finished);
     f.ctx.sink.flush().await.unwrap();
     let recs = f.store.records("devices");
@@ -244,7 +298,7 @@ async fn devices_get_their_owners_through_batch_with_paged_sub_responses() {
 async fn a_permission_error_inside_a_batch_fails_the_type_instead_of_one_device() {
     let f = fake(
         vec![(
-            "/v1.0/devices/delta",
+            "/v1.0/devices/delta#t0",
             json!({"@odata.deltaLink": "{base}/v1.0/devices/delta?$deltatoken=t1", "value": [{"id": "d1"}]}),
         )],
         Duration::from_secs(60),
@@ -255,10 +309,10 @@ async fn a_permission_error_inside_a_batch_fails_the_type_instead_of_one_device(
         403,
         json!({"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges"}}),
     );
-    let mut state = TypeState::default();
+    let mut state = incremental_devices(&f);
     let err = devices::extractor().run(&f.ctx, &mut state).await.unwrap_err();
     assert!(err.to_string().contains("Authorization_RequestDenied"), "{err}");
-    assert!(state.delta_link.is_none(), "the round did not finish");
+    assert!(state.delta_link.as_deref().is_some_and(|l| l.contains("t0")), "the round did not finish");
 }
 
 #[tokio::test]

@@ -233,7 +233,7 @@ async fn soft_timeouts_resume_every_type_without_loss() {
     let opts = HarnessOptions {
         users: 1500,
         soft_timeout: Duration::from_secs(1),
-        latency_ms: 40,
+        latency_ms: 100,
         batch_size: 200,
         ..HarnessOptions::default()
     };

@@ -10,6 +10,7 @@ use dh::{by_id, get, list_all, truth_links, truth_objects};
 use entra_airsync::sim::graph::AppRegistration;
 use helpers::{small, start, token, token_for};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn ids(items: &[Value]) -> BTreeSet<String> {
@@ -218,7 +219,8 @@ async fn resource_units_and_stats() {
         (format!("groups/{gid}/members?$select=id"), "2"),
         (format!("groups/{gid}/members?$select=id&$top=10"), "1"),
         ("groups".into(), "1"),
-        ("devices?$expand=registeredOwners".into(), "2"),
+        ("groups?$expand=owners".into(), "2"),
+        ("devices?$select=id&$expand=registeredOwners($select=id)".into(), "1"),
     ] {
         let (_, h, _) = get(&client, &tok, &format!("{g}/v1.0/{path}")).await;
         assert_eq!(h["x-ms-resource-unit"], ru, "{path}");
@@ -232,7 +234,46 @@ async fn resource_units_and_stats() {
     assert_eq!(stats["requests_per_route"]["GET /v1.0/groups/{id}/members"], 3);
     assert_eq!(stats["ru_per_route"]["GET /v1.0/groups/{id}/members"], 6);
     assert_eq!(stats["requests_per_route"]["GET /v1.0/applications/delta"], 1);
-    assert_eq!(stats["errors_by_status"]["400"], 1, "$expand is refused: {stats}");
+    assert_eq!(stats["errors_by_status"]["400"], 1, "$expand is refused except for device owners: {stats}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_devices_list_expands_their_owners_on_every_page() {
+    let (sim, client) = start(small(100)).await;
+    let tok = token(&client, &sim).await;
+    let g = sim.info().graph_url;
+    let truth = sim.truth();
+    let mut want: HashMap<String, Vec<String>> = HashMap::new();
+    for o in truth["deviceOwners"].as_array().unwrap() {
+        want.entry(o["deviceId"].as_str().unwrap().into()).or_default().push(o["ownerId"].as_str().unwrap().into());
+    }
+    let mut url = format!("{g}/v1.0/devices?$select=id&$expand=registeredOwners($select=id)&$top=7");
+    let (mut pages, mut seen) = (0, 0);
+    loop {
+        let (status, h, v) = get(&client, &tok, &url).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(h["x-ms-resource-unit"], "1", "options carried by the skip token cost as given");
+        pages += 1;
+        for d in v["value"].as_array().unwrap() {
+            let mut got: Vec<String> = d["registeredOwners"]
+                .as_array()
+                .expect("expanded on every page")
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_string())
+                .collect();
+            let mut expected = want.get(d["id"].as_str().unwrap()).cloned().unwrap_or_default();
+            got.sort();
+            expected.sort();
+            assert_eq!(got, expected, "{d}");
+            seen += 1;
+        }
+        match v["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert!(pages > 1 && seen == truth["devices"].as_array().unwrap().len(), "{pages} pages, {seen} devices");
     sim.shutdown().await;
 }
 

@@ -54,6 +54,9 @@ pub struct TypeState {
     /// still has to supply, read once the restarted round has finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gap: Option<DeletionGap>,
+    /// A full round read as a list: the delta link taken before the list began, which ends the round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_link: Option<String>,
     /// Per-user report types: the rows the last full read returned (how many pages reading it all costs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<u64>,

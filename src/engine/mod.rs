@@ -48,6 +48,7 @@ pub fn start_sync(state: &mut ConnectorState, extractors: &[Box<dyn Extractor>],
         st.status = Status::Running;
         st.reason = None;
         st.next_link = None;
+        st.seed_link = None;
         st.items = 0;
         st.restarts = 0;
         if let Some(ids) = st.snapshot.as_mut() {

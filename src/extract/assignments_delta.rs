@@ -29,6 +29,7 @@ pub fn extractor() -> AppRoleAssignments {
             record_type: ITEM,
             initial_path: DELTA_PATH.into(),
             pages: Box::new(DeltaAssignmentPages::default()),
+            full_list: None,
         },
         snapshot: SnapshotDiff::new(assignments::extractor()),
     }

@@ -93,6 +93,10 @@ pub struct DeltaPages {
     /// The first request of a round.
     pub initial_path: String,
     pub pages: Box<dyn PageNormalizer>,
+    /// A full round read as this list instead, for what a delta round cannot give (an `$expand`): the
+    /// round's delta link is taken first (`$deltatoken=latest`), so changes made while the list is read
+    /// come in the next round.
+    pub full_list: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -102,7 +106,8 @@ impl Extractor for DeltaPages {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
-        run_round(self.record_type, &self.initial_path, self.pages.as_ref(), ctx, state).await
+        let paths = Paths { initial: &self.initial_path, full_list: self.full_list.as_deref() };
+        run_round(self.record_type, paths, self.pages.as_ref(), ctx, state).await
     }
 }
 
@@ -113,7 +118,8 @@ impl Extractor for DeltaExtractor {
     }
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
-        run_round(self.record_type, &self.initial_path, &PerEntry(self.normalize), ctx, state).await
+        let paths = Paths { initial: &self.initial_path, full_list: None };
+        run_round(self.record_type, paths, &PerEntry(self.normalize), ctx, state).await
     }
 }
 
@@ -137,14 +143,35 @@ fn start(record_type: &'static str, initial_path: &str, state: &mut TypeState) -
     }
 }
 
+/// Where a new round starts.
+#[derive(Clone, Copy)]
+struct Paths<'a> {
+    initial: &'a str,
+    full_list: Option<&'a str>,
+}
+
+/// The first request of a new round: the delta round's, or for a list-read type its list, once the delta
+/// link that will end the round has been taken (kept in `seed_link` until the list is read).
+async fn new_round(ctx: &ExtractCtx, paths: Paths<'_>, state: &mut TypeState) -> Result<String, GraphError> {
+    let Some(list) = paths.full_list else { return Ok(paths.initial.to_string()) };
+    let sep = if paths.initial.contains('?') { '&' } else { '?' };
+    let latest = ctx.graph.get_page(&format!("{}{sep}$deltatoken=latest", paths.initial), false).await?;
+    let Some(link) = latest.delta_link else {
+        return Err(GraphError::Malformed("a `$deltatoken=latest` answer without a deltaLink".into()));
+    };
+    state.seed_link = Some(link);
+    Ok(list.to_string())
+}
+
 /// Runs the round from the cursor in `state` until it finishes or must pause.
 async fn run_round(
     record_type: &'static str,
-    initial_path: &str,
+    paths: Paths<'_>,
     pages: &dyn PageNormalizer,
     ctx: &ExtractCtx,
     state: &mut TypeState,
 ) -> Result<Stop, ExtractError> {
+    let initial_path = paths.initial;
     if state.gap.is_some() && state.next_link.is_none() && state.delta_link.is_some() {
         // The restarted round finished in an earlier invocation (or sync); its recycle-bin read did not.
         // Once it has, the round goes on from the new delta link (a cheap round if nothing changed since).
@@ -155,6 +182,9 @@ async fn run_round(
         }
     }
     let (mut url, mut is_link) = start(record_type, initial_path, state);
+    if !is_link {
+        url = new_round(ctx, paths, state).await?;
+    }
     // The first page of a run, and the work on it, always complete, so every invocation makes progress
     // however little time is left; later pages stop at the deadline (the cursor still points at the
     // page under way, so it is read again next time).
@@ -192,7 +222,7 @@ async fn run_round(
                 state.next_link = None;
                 state.delta_link = None;
                 state.delta_at = None;
-                url = initial_path.to_string();
+                url = new_round(ctx, paths, state).await?;
                 is_link = false;
                 continue;
             }
@@ -222,7 +252,9 @@ async fn run_round(
             }
             ctx.sink.push(item_type, record).await?;
         }
-        match (page.next_link, page.delta_link) {
+        // A list read ends where its last page does, with the delta link taken before it began.
+        let delta_link = page.delta_link.or_else(|| page.next_link.is_none().then(|| state.seed_link.take()).flatten());
+        match (page.next_link, delta_link) {
             (Some(next), _) => {
                 state.next_link = Some(next.clone());
                 url = next;

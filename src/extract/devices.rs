@@ -1,5 +1,5 @@
-//! Devices from `/devices/delta` (manufacturer, model, profile type selected), each page's changed devices
-//! given their registered owners' ids through `$batch` — only the devices of that page, never all of them.
+//! Devices: a full read lists `/devices` with `$expand=registeredOwners` (owners in the page, no read per
+//! device), then `/devices/delta` rounds whose changed devices get their owners' ids through `$batch`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -19,7 +19,18 @@ pub fn extractor() -> DeltaPages {
         record_type: ITEM,
         initial_path: format!("/v1.0/devices/delta?$select={select}"),
         pages: Box::new(DevicePages),
+        full_list: Some(format!("/v1.0/devices?$select={select}&$expand=registeredOwners($select=id)&$top=999")),
     }
+}
+
+/// The related objects one `$expand` returns at most (graph-api.md §2.3): a device listing this many owners
+/// may have more, so its owners are read in full.
+const EXPAND_CAP: usize = 100;
+
+/// The owners' ids a listed device carries (`$expand`), unless the list may be cut short.
+fn expanded_owners(device: &Value) -> Option<Vec<String>> {
+    let owners = device.get("registeredOwners")?.as_array()?;
+    (owners.len() < EXPAND_CAP).then(|| owners.iter().filter_map(|o| str_prop(o, "id")).map(str::to_string).collect())
 }
 
 struct DevicePages;
@@ -32,8 +43,11 @@ impl PageNormalizer for DevicePages {
         _: Round,
         items: &[Value],
     ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
-        let live: Vec<&str> =
-            items.iter().filter(|d| d.get("@removed").is_none()).filter_map(|d| str_prop(d, "id")).collect();
+        let live: Vec<&str> = items
+            .iter()
+            .filter(|d| d.get("@removed").is_none() && expanded_owners(d).is_none())
+            .filter_map(|d| str_prop(d, "id"))
+            .collect();
         let urls: Vec<String> = live.iter().map(|id| format!("/devices/{id}/registeredOwners?$select=id")).collect();
         let owners = collect_all(ctx, &urls).await?;
         let owners_of = |id: &str| -> Option<Vec<String>> {
@@ -43,7 +57,10 @@ impl PageNormalizer for DevicePages {
         };
         Ok(items
             .iter()
-            .filter_map(|d| device_at(d, str_prop(d, "id").and_then(owners_of), ctx.sync_time))
+            .filter_map(|d| {
+                let owners = expanded_owners(d).or_else(|| str_prop(d, "id").and_then(owners_of));
+                device_at(d, owners, ctx.sync_time)
+            })
             .map(|r| (ITEM, r))
             .collect())
     }

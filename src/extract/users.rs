@@ -45,6 +45,7 @@ impl Extractor for UsersExtractor {
             record_type: "users",
             initial_path: self.initial_path(&ctx.custom_fields),
             pages: Box::new(WithLicences::new(normalize)),
+            full_list: None,
         };
         delta.run(ctx, state).await
     }

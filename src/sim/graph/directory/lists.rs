@@ -4,7 +4,7 @@
 use super::delta::select_for;
 use super::dir::{with_store, Directory};
 use super::model::*;
-use super::paging::{lookup, no_filter, render_member, restrict, window, Paging};
+use super::paging::{lookup, no_filter, render_member, restrict, window, Paging, EXPAND_CAP};
 use super::render::Obj;
 use crate::sim::graph::errors::{graph_error, not_found};
 use crate::sim::graph::gen::fmt_guid;
@@ -49,12 +49,39 @@ pub fn list(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, q: &Query, eventual: 
     if let Some(r) = no_filter(ctx, &p) {
         return r;
     }
+    // Locks in the order every reader takes them: the tenant (users), then the directory.
+    let t = if kind == Kind::Device && p.expand.is_some() {
+        let Ok(t) = sh.tenant.read() else { return poisoned(ctx) };
+        Some(t)
+    } else {
+        None
+    };
     let Ok(d) = sh.directory.read() else { return poisoned(ctx) };
-    let (value, next) = with_store!(&*d, kind, |s| page_of(&d, s, &p));
+    let (mut value, next) = with_store!(&*d, kind, |s| page_of(&d, s, &p));
+    if let Some(t) = &t {
+        expand_owners(t, &d, &mut value);
+    }
     let counted = eventual && p.first() && q.get("$count").is_some_and(|c| c.eq_ignore_ascii_case("true"));
     let count = counted.then(|| with_store!(&*d, kind, |s| s.live.len()));
-    drop(d);
+    drop((d, t));
     p.reply(sh, ctx, ver, kind.collection(), (value, next), count)
+}
+
+/// `$expand=registeredOwners` on a devices page: each device's owners (id and type), at most `EXPAND_CAP`.
+fn expand_owners(t: &crate::sim::graph::tenant::Tenant, d: &Directory, devices: &mut [Value]) {
+    let only_id = ["id".to_string()];
+    for dev in devices {
+        let Some(rec) = dev.get("id").and_then(Value::as_str).and_then(|id| lookup(&d.devices, id)) else { continue };
+        let owners: Vec<Value> = rec
+            .owners
+            .iter()
+            .take(EXPAND_CAP)
+            .map(|id| render_member(t, d, &Member { id: *id, kind: MKind::User }, Some(&only_id)))
+            .collect();
+        if let Some(o) = dev.as_object_mut() {
+            o.insert("registeredOwners".into(), Value::Array(owners));
+        }
+    }
 }
 
 /// `GET /directoryRoles`: every activated role, no paging.

@@ -23,6 +23,18 @@ pub struct Paging {
     pub top: Option<usize>,
     pub sel: Option<Vec<String>>,
     pub filter: Option<String>,
+    /// `$expand=registeredOwners` (devices only), as given.
+    pub expand: Option<String>,
+}
+
+/// The related objects one `$expand` returns at most (graph-api.md §2.3).
+pub const EXPAND_CAP: usize = 100;
+
+/// Whether `$expand` names a relationship this route can expand: `registeredOwners` (optionally with a
+/// nested `$select`) on the devices list.
+fn expandable(route: &str, raw: &str) -> bool {
+    let name = raw.split('(').next().unwrap_or("").trim();
+    route == "devices" && name.eq_ignore_ascii_case("registeredOwners")
 }
 
 impl Paging {
@@ -43,6 +55,9 @@ impl Paging {
         check: impl Fn(&str) -> Result<Vec<String>, String>,
     ) -> Result<Paging, Box<Reply>> {
         for o in ["$search", "$orderby", "$expand"] {
+            if o == "$expand" && q.get(o).is_some_and(|raw| expandable(route, raw)) {
+                continue;
+            }
             if q.get(o).is_some() {
                 let msg = format!("The query option '{o}' is not supported by this simulator on this resource.");
                 return Err(Box::new((bad_request(ctx, "Request_UnsupportedQuery", &msg), 0)));
@@ -50,9 +65,14 @@ impl Paging {
         }
         if let Some(tok) = q.get("$skiptoken") {
             return match sh.sealer.open::<ListSkip>(tok) {
-                Some(s) if s.k == LIST && s.route == route => {
-                    Ok(Paging { route: s.route, after: Some(s.after), top: s.top, sel: s.sel, filter: s.filter })
-                }
+                Some(s) if s.k == LIST && s.route == route => Ok(Paging {
+                    route: s.route,
+                    after: Some(s.after),
+                    top: s.top,
+                    sel: s.sel,
+                    filter: s.filter,
+                    expand: s.expand,
+                }),
                 _ => Err(Box::new((bad_request(ctx, "Request_BadRequest", "Invalid skip token."), 0))),
             };
         }
@@ -76,7 +96,8 @@ impl Paging {
             }
         };
         let filter = q.get("$filter").map(str::to_string);
-        Ok(Paging { route: route.to_string(), after: None, top, sel, filter })
+        let expand = q.get("$expand").map(str::to_string);
+        Ok(Paging { route: route.to_string(), after: None, top, sel, filter, expand })
     }
 
     /// The response: context, optional count, `value`, and a nextLink when `next` (the last key) is given.
@@ -106,6 +127,7 @@ impl Paging {
                 top: self.top,
                 sel: self.sel.clone(),
                 filter: self.filter.clone(),
+                expand: self.expand.clone(),
             });
             let mut link = format!("{}/{ver}/{}?", sh.origin, self.route);
             if let Some(s) = &self.sel {
@@ -113,6 +135,9 @@ impl Paging {
             }
             if let Some(t) = self.top {
                 link.push_str(&format!("$top={t}&"));
+            }
+            if let Some(e) = &self.expand {
+                link.push_str(&format!("$expand={e}&"));
             }
             link.push_str(&format!("$skiptoken={tok}"));
             body.insert("@odata.nextLink".into(), json!(link));

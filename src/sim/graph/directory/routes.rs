@@ -131,12 +131,14 @@ impl Endpoint<'_> {
         };
         let is_delta = matches!(self, Delta(_) | ObjectsDelta);
         let mut selected = q.get("$select").is_some();
+        let mut expanded = q.get("$expand").is_some();
         let mut top = q.get("$top").and_then(|t| t.trim().parse::<usize>().ok());
         if let Some(tok) = q.get("$skiptoken") {
             if is_delta {
                 selected = sh.sealer.open::<DeltaSkip>(tok).is_some_and(|s| s.sel.is_some());
             } else if let Some(s) = sh.sealer.open::<ListSkip>(tok) {
                 selected = s.sel.is_some();
+                expanded = s.expand.is_some();
                 top = s.top;
             }
         } else if let Some(t) = q.get("$deltatoken").and_then(|t| sh.sealer.open::<DeltaTok>(t)) {
@@ -146,7 +148,7 @@ impl Endpoint<'_> {
         if selected {
             cost -= 1;
         }
-        if q.get("$expand").is_some() {
+        if expanded {
             cost += 1;
         }
         if !is_delta && top.is_some_and(|t| t < 20) {

@@ -16,6 +16,9 @@ pub struct ListSkip {
     /// `$filter` as originally given (only where supported).
     #[serde(default)]
     pub filter: Option<String>,
+    /// `$expand` as originally given (only `registeredOwners` on devices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expand: Option<String>,
 }
 
 /// Where a directory delta round is.

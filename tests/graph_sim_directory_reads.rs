@@ -10,11 +10,19 @@ use dh::{by_id, get, list_all, truth_links, truth_objects};
 use entra_airsync::sim::graph::AppRegistration;
 use helpers::{small, start, token, token_for};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn ids(items: &[Value]) -> BTreeSet<String> {
     items.iter().map(|v| v["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// Each device's owners' ids, from the truth.
+fn device_owners(truth: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for o in truth["deviceOwners"].as_array().unwrap() {
+        owners.entry(o["deviceId"].as_str().unwrap().into()).or_default().insert(o["ownerId"].as_str().unwrap().into());
+    }
+    owners
 }
 
 #[tokio::test]
@@ -152,10 +160,7 @@ async fn members_owners_and_assignments_match_truth() {
     assert_eq!((status, &v2["value"]), (200, &v["value"]));
 
     // Device owners.
-    let mut owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for o in truth["deviceOwners"].as_array().unwrap() {
-        owners.entry(o["deviceId"].as_str().unwrap().into()).or_default().insert(o["ownerId"].as_str().unwrap().into());
-    }
+    let owners = device_owners(&truth);
     for d in truth["devices"].as_array().unwrap().iter().take(80) {
         let did = d["id"].as_str().unwrap();
         let (items, _) = list_all(&client, &tok, &format!("{g}/v1.0/devices/{did}/registeredOwners?$select=id")).await;
@@ -244,10 +249,7 @@ async fn the_devices_list_expands_their_owners_on_every_page() {
     let tok = token(&client, &sim).await;
     let g = sim.info().graph_url;
     let truth = sim.truth();
-    let mut want: HashMap<String, Vec<String>> = HashMap::new();
-    for o in truth["deviceOwners"].as_array().unwrap() {
-        want.entry(o["deviceId"].as_str().unwrap().into()).or_default().push(o["ownerId"].as_str().unwrap().into());
-    }
+    let want = device_owners(&truth);
     let mut url = format!("{g}/v1.0/devices?$select=id&$expand=registeredOwners($select=id)&$top=7");
     let (mut pages, mut seen) = (0, 0);
     loop {
@@ -256,16 +258,8 @@ async fn the_devices_list_expands_their_owners_on_every_page() {
         assert_eq!(h["x-ms-resource-unit"], "1", "options carried by the skip token cost as given");
         pages += 1;
         for d in v["value"].as_array().unwrap() {
-            let mut got: Vec<String> = d["registeredOwners"]
-                .as_array()
-                .expect("expanded on every page")
-                .iter()
-                .map(|o| o["id"].as_str().unwrap().to_string())
-                .collect();
-            let mut expected = want.get(d["id"].as_str().unwrap()).cloned().unwrap_or_default();
-            got.sort();
-            expected.sort();
-            assert_eq!(got, expected, "{d}");
+            let got = ids(d["registeredOwners"].as_array().expect("expanded on every page"));
+            assert_eq!(got, want.get(d["id"].as_str().unwrap()).cloned().unwrap_or_default(), "{d}");
             seen += 1;
         }
         match v["@odata.nextLink"].as_str() {

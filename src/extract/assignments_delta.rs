@@ -73,6 +73,9 @@ impl Extractor for AppRoleAssignments {
     }
 }
 
+/// The resources whose role names are kept at most (the large preset meets about 7,500).
+const NAMES_KEPT: usize = 10_000;
+
 /// Resource service principal id → (app role id → display name), filled as pages name new resources.
 #[derive(Default)]
 struct DeltaAssignmentPages {
@@ -108,6 +111,12 @@ impl DeltaAssignmentPages {
             learnt.push((id, names));
         }
         let mut known = self.names.lock().map_err(|_| GraphError::Malformed("role name cache poisoned".into()))?;
+        if known.len() + learnt.len() > NAMES_KEPT {
+            // Memory stays bounded on any tenant: keep only what this page needs (a resource met again
+            // later is read again).
+            let page: HashSet<&str> = items.iter().filter_map(|a| str_prop(a, "resourceId")).collect();
+            known.retain(|resource, _| page.contains(resource.as_str()));
+        }
         known.extend(learnt);
         Ok(())
     }

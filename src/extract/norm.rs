@@ -4,6 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
+use super::record::assemble;
 use crate::schema::{coerce, Kind};
 
 /// RFC 3339 in UTC, keeping Graph's sub-second digits when there are any.
@@ -27,13 +28,13 @@ pub fn parse_ts(v: Option<&Value>) -> Option<DateTime<Utc>> {
 /// The object's own modification time, where it has one, is a data field.
 pub fn record(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
     let c = created.unwrap_or(sync_time);
-    json!({"id": id, "created_date": ts(c), "modified_date": ts(sync_time.max(c)), "data": data})
+    assemble(id, ts(c), ts(sync_time.max(c)), data)
 }
 
 /// A record of an event (a log entry): both dates are the event time (else the sync time).
 pub fn event_record(id: &str, at: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
     let t = ts(at.unwrap_or(sync_time));
-    json!({"id": id, "created_date": t, "modified_date": t, "data": data})
+    assemble(id, t.clone(), t, data)
 }
 
 /// The value at a JSON pointer (`/conditions/users/includeUsers`), if any.

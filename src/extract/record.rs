@@ -2,7 +2,7 @@
 //! honest dates, deletion records for `@removed` entries, and `@odata.type` turned into a member type.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::schema::RecordType;
 
@@ -30,7 +30,17 @@ pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
 pub fn envelope(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
     let created = created.unwrap_or(sync_time);
     let modified = sync_time.max(created);
-    json!({"id": id, "created_date": ts(created), "modified_date": ts_millis(modified), "data": data})
+    assemble(id, ts(created), ts_millis(modified), data)
+}
+
+/// `{id, created_date, modified_date, data}` built in place: `json!` would serialize `data` into a copy.
+pub fn assemble(id: &str, created_date: String, modified_date: String, data: Map<String, Value>) -> Value {
+    let mut record = Map::new();
+    record.insert("created_date".into(), Value::String(created_date));
+    record.insert("data".into(), Value::Object(data));
+    record.insert("id".into(), Value::String(id.into()));
+    record.insert("modified_date".into(), Value::String(modified_date));
+    Value::Object(record)
 }
 
 /// The reason of an `@removed` annotation: `changed` (soft-deleted, restorable) or `deleted`.
@@ -88,6 +98,7 @@ pub fn str_prop<'a>(obj: &'a Value, prop: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn at() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()

@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
 use super::licences::WithLicences;
+use super::record::assemble;
 use super::{DeltaPages, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::schema::custom_fields::{select_properties, value_of};
@@ -109,7 +110,7 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>, custom: &[CustomField
         .map(|t| t.with_timezone(&Utc));
     let created = created.unwrap_or(sync_time);
     let modified = sync_time.max(created);
-    Some(json!({"id": id, "created_date": ts(created), "modified_date": ts(modified), "data": data}))
+    Some(assemble(id, ts(created), ts(modified), data))
 }
 
 #[cfg(test)]

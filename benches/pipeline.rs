@@ -106,7 +106,10 @@ fn pipeline(c: &mut Criterion) {
     group.throughput(Throughput::Elements(OBJECTS as u64));
     for (name, path, normalize) in cases() {
         let bytes = page(path);
-        assert!(run(&bytes, &normalize) > 0, "{name}: nothing written");
+        let size = run(&bytes, &normalize);
+        assert!(size > 0, "{name}: nothing written");
+        // The artifact's size, to weigh the gzip settings against the CPU they cost.
+        eprintln!("{name}: {} JSON bytes in, {size} gzip bytes out", bytes.len());
         group.bench_with_input(BenchmarkId::from_parameter(name), &bytes, |b, bytes| b.iter(|| run(bytes, &normalize)));
     }
     group.finish();

@@ -111,22 +111,22 @@ impl GraphClient {
                 }
             };
             let mut by_id: HashMap<String, (u16, Value, Value)> = HashMap::new();
-            if let Some(responses) = envelope.get("responses").and_then(Value::as_array) {
+            // The responses are taken apart, not cloned: a body is a whole page of objects.
+            let responses = match envelope {
+                Value::Object(mut envelope) => envelope.remove("responses"),
+                _ => None,
+            };
+            if let Some(Value::Array(responses)) = responses {
                 for r in responses {
-                    let id = match r.get("id") {
-                        Some(Value::String(s)) => s.clone(),
+                    let Value::Object(mut r) = r else { continue };
+                    let id = match r.remove("id") {
+                        Some(Value::String(s)) => s,
                         Some(other) => other.to_string(),
                         None => continue,
                     };
                     let status = r.get("status").and_then(Value::as_u64).unwrap_or(0) as u16;
-                    by_id.insert(
-                        id,
-                        (
-                            status,
-                            r.get("headers").cloned().unwrap_or(Value::Null),
-                            r.get("body").cloned().unwrap_or(Value::Null),
-                        ),
-                    );
+                    let headers = r.remove("headers").unwrap_or(Value::Null);
+                    by_id.insert(id, (status, headers, r.remove("body").unwrap_or(Value::Null)));
                 }
             }
             let mut retry = Vec::new();

@@ -74,6 +74,8 @@ impl Range {
 /// weighs a few hundred KB instead of several MB of JSON values), with its count and date ranges.
 pub struct Batch {
     gz: GzEncoder<Vec<u8>>,
+    /// The line being written, reused from record to record.
+    line: Vec<u8>,
     count: usize,
     created: Range,
     modified: Range,
@@ -89,6 +91,7 @@ impl Batch {
     pub fn new() -> Batch {
         Batch {
             gz: GzEncoder::new(Vec::new(), Compression::fast()),
+            line: Vec::with_capacity(4096),
             count: 0,
             created: Range::default(),
             modified: Range::default(),
@@ -100,12 +103,12 @@ impl Batch {
         self.created.add(record.get("created_date"));
         self.modified.add(record.get("modified_date"));
         // One write per record: serde's many small writes straight into the encoder are slow.
-        let mut line = Vec::with_capacity(512);
+        self.line.clear();
         if self.count > 0 {
-            line.push(b'\n');
+            self.line.push(b'\n');
         }
-        serde_json::to_writer(&mut line, record)?;
-        self.gz.write_all(&line)?;
+        serde_json::to_writer(&mut self.line, record)?;
+        self.gz.write_all(&self.line)?;
         self.count += 1;
         Ok(())
     }
@@ -251,7 +254,7 @@ impl ArtifactSink {
         if batch.count == 0 {
             return Ok(());
         }
-        let Batch { gz, count, created, modified } = batch;
+        let Batch { gz, count, created, modified, .. } = batch;
         let encoded =
             gz.finish().map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
         let id = match self.store.put(item_type, bytes::Bytes::from(encoded), confirm).await {

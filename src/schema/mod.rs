@@ -212,7 +212,11 @@ impl RecordType {
         }
         if let Some(template) = self.portal_url {
             if let Some(id) = obj.get("id").and_then(Value::as_str) {
-                data.insert(ITEM_URL_FIELD.into(), Value::String(template.replace("{id}", id)));
+                let url = match template.split_once("{id}") {
+                    Some((head, tail)) => [head, id, tail].concat(),
+                    None => template.to_string(),
+                };
+                data.insert(ITEM_URL_FIELD.into(), Value::String(url));
             }
         }
         data
@@ -227,9 +231,15 @@ pub fn coerce(kind: Kind, v: Option<&Value>) -> Value {
             Value::String(s) => Value::String(s.clone()),
             _ => Value::Null,
         },
-        Kind::Timestamp => match v.as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) {
-            Some(t) => Value::String(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            None => Value::Null,
+        Kind::Timestamp => match v.as_str().map(|s| (s, chrono::DateTime::parse_from_rfc3339(s))) {
+            // Already `YYYY-MM-DDTHH:MM:SSZ`, which is what formatting the parsed time would give back.
+            Some((s, Ok(_))) if s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => {
+                Value::String(s.to_string())
+            }
+            Some((_, Ok(t))) => {
+                Value::String(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            }
+            _ => Value::Null,
         },
         Kind::Bool => match v {
             Value::Bool(b) => Value::Bool(*b),
@@ -266,6 +276,10 @@ mod tests {
         assert_eq!(coerce(open, Some(&json!("agentUser"))), json!("unknownFutureValue"));
         assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12T10:36:14Z"))), json!("2021-03-12T10:36:14Z"));
         assert_eq!(coerce(Kind::Timestamp, Some(&json!("yesterday"))), Value::Null);
+        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-02-30T10:36:14Z"))), Value::Null);
+        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12t10:36:14z"))), json!("2021-03-12T10:36:14Z"));
+        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12T10:36:14.25Z"))), json!("2021-03-12T10:36:14Z"));
+        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12T11:36:14+01:00"))), json!("2021-03-12T10:36:14Z"));
     }
 
     #[test]

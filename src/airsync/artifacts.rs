@@ -187,7 +187,7 @@ impl ArtifactSink {
     fn note_id(&self, item_type: &str, record: &Value) {
         let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
         let Some(t) = tracked.get_mut(item_type) else { return };
-        if record.pointer("/data/deleted_in_source") == Some(&Value::Bool(true)) {
+        if record.get("data").and_then(|d| d.get("deleted_in_source")) == Some(&Value::Bool(true)) {
             return;
         }
         match record.get("id").and_then(Value::as_str) {

@@ -39,7 +39,27 @@ pub fn event_record(id: &str, at: Option<DateTime<Utc>>, sync_time: DateTime<Utc
 
 /// The value at a JSON pointer (`/conditions/users/includeUsers`), if any.
 pub fn at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a Value> {
-    obj.pointer(pointer).filter(|v| !v.is_null())
+    pointer_get(obj, pointer).filter(|v| !v.is_null())
+}
+
+/// `Value::pointer` without its per-segment `String`s (it unescapes every token into a new one): plain
+/// object keys are walked in place; a `~` escape or an array on the way takes `Value::pointer` itself.
+pub fn pointer_get<'a>(obj: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let Some(path) = pointer.strip_prefix('/') else {
+        return obj.pointer(pointer);
+    };
+    if path.contains('~') {
+        return obj.pointer(pointer);
+    }
+    let mut current = obj;
+    for key in path.split('/') {
+        current = match current {
+            Value::Object(map) => map.get(key)?,
+            Value::Array(_) => return obj.pointer(pointer),
+            _ => return None,
+        };
+    }
+    Some(current)
 }
 
 /// The value at a pointer coerced to a field kind (missing → null).
@@ -114,6 +134,17 @@ mod tests {
     fn filter_lower_bounds_round_down() {
         let t = DateTime::parse_from_rfc3339("2026-03-01T10:00:05.250Z").unwrap().with_timezone(&Utc);
         assert_eq!(filter_floor(t), "2026-03-01T10:00:05Z");
+    }
+
+    #[test]
+    fn pointers_read_as_value_pointer_does() {
+        let v = json!({"a": {"b": [{"c": 1}], "x/y": 2, "m~n": 3, "": {"": 4}}, "s": "t"});
+        for p in [
+            "", "/", "/a", "/a/b", "/a/b/0/c", "/a/b/1", "/a/b/01", "/a/x~1y", "/a/m~0n", "/a/zz", "/s/x", "/a//", "a",
+            "/a/",
+        ] {
+            assert_eq!(pointer_get(&v, p), v.pointer(p), "{p}");
+        }
     }
 
     #[test]

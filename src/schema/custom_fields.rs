@@ -95,12 +95,34 @@ pub fn select_properties(fields: &[CustomField]) -> Vec<String> {
     props
 }
 
+/// `extensionAttribute1` … `15`, without formatting the name for every user.
+const ON_PREMISES_NAMES: [&str; 15] = [
+    "extensionAttribute1",
+    "extensionAttribute2",
+    "extensionAttribute3",
+    "extensionAttribute4",
+    "extensionAttribute5",
+    "extensionAttribute6",
+    "extensionAttribute7",
+    "extensionAttribute8",
+    "extensionAttribute9",
+    "extensionAttribute10",
+    "extensionAttribute11",
+    "extensionAttribute12",
+    "extensionAttribute13",
+    "extensionAttribute14",
+    "extensionAttribute15",
+];
+
 /// The field's value on a Graph user, coerced to its kind (missing → null; list items as text).
 pub fn value_of(field: &CustomField, user: &Value) -> Value {
     let raw = match &field.source {
-        CustomSource::OnPremises(n) => {
-            user.get("onPremisesExtensionAttributes").and_then(|a| a.get(format!("extensionAttribute{n}")))
-        }
+        CustomSource::OnPremises(n) => user.get("onPremisesExtensionAttributes").and_then(|a| match ON_PREMISES_NAMES
+            .get(usize::from(*n).wrapping_sub(1))
+        {
+            Some(name) => a.get(*name),
+            None => a.get(format!("extensionAttribute{n}")),
+        }),
         CustomSource::Extension(name) => user.get(name.as_str()),
     };
     match (field.kind, raw) {

@@ -392,12 +392,13 @@ impl Registrations {
         named: &HashSet<&str>,
         state: &mut TypeState,
     ) -> Result<Stop, ExtractError> {
-        let mut link = Some(REGISTRATION_PATH.to_string());
+        let (mut link, mut is_link) = (Some(REGISTRATION_PATH.to_string()), false);
         while let Some(next) = link {
             if ctx.should_pause() {
                 return Ok(Stop::Paused);
             }
-            let page = ctx.graph.get_page(&next, true).await?;
+            let page = ctx.graph.get_page(&next, is_link).await?;
+            is_link = true;
             for row in page.items.iter().filter(|row| id_of(row).is_some_and(|id| named.contains(id))) {
                 self.emit(ctx, row, true, state).await?;
             }

@@ -81,6 +81,10 @@ impl<T: PerUser> Extractor for UserScoped<T> {
 
     async fn run(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
         if self.0.produced_elsewhere(ctx) {
+            tracing::info!(
+                record_type = self.record_type(),
+                "records come with the registration report's read (counted in the statistics, not here)"
+            );
             // Should a later sync read per user again, it starts with a full read.
             state.watermark = None;
             state.next_link = None;

@@ -1,9 +1,12 @@
 //! Shared server state: tenant, registered apps, token sealer, statistics, throttling buckets,
 //! injectable faults, and the simulated clock (real time plus an adjustable offset).
 
+use super::errors::{bad_request, graph_error_with};
+use super::http::{Ctx, Resp};
 use super::tenant::Tenant;
 use super::tokens::Sealer;
 use super::{AppRegistration, GraphSimOptions};
+use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -41,15 +44,35 @@ impl Shared {
         Some(f.throttle_retry_after.clone())
     }
 
-    /// The faults a delta round started from a token meets: whether it is answered 410 (consuming one use
-    /// of `gone_next`), the token lifetime in days, and how many changes to replay.
-    pub fn delta_round_faults(&self) -> (bool, u64, u64) {
-        let Ok(mut f) = self.faults.lock() else { return (false, 7, 0) };
-        let gone = f.gone_next > 0;
+    /// The faults a delta round started from a token issued at `issued_at` meets: a 410 `resyncRequired`
+    /// pointing at `location` (consuming one use of `gone_next`), or 400 `syncStateNotFound` for a token
+    /// older than its lifetime; else how many changes to replay.
+    pub fn delta_token_faults(&self, ctx: &Ctx, issued_at: i64, location: String) -> Result<u64, Box<Resp>> {
+        let (gone, ttl, replay) = match self.faults.lock() {
+            Ok(mut f) => {
+                let gone = f.gone_next > 0;
+                if gone {
+                    f.gone_next -= 1;
+                }
+                (gone, f.delta_token_ttl_days, f.replay_changes)
+            }
+            Err(_) => (false, 7, 0),
+        };
         if gone {
-            f.gone_next -= 1;
+            let msg = "The delta token is no longer valid, and the app must reset the sync state.";
+            return Err(Box::new(graph_error_with(
+                ctx,
+                StatusCode::GONE,
+                "resyncRequired",
+                msg,
+                &[("location", location)],
+            )));
         }
-        (gone, f.delta_token_ttl_days, f.replay_changes)
+        if ttl > 0 && self.now() - issued_at > ttl as i64 * 86_400 {
+            let msg = "The sync state generation is not found. The delta token is expired and data must be synchronized again.";
+            return Err(Box::new(bad_request(ctx, "syncStateNotFound", msg)));
+        }
+        Ok(replay)
     }
 
     /// Simulated "now" in unix seconds.

@@ -1,7 +1,7 @@
 //! Graph user endpoints: `GET /users` (paged list), `/users/delta` (+ long form), `/users/{id}`,
 //! and `/organization`. Delta rounds walk live users first, then the tenant's change log.
 
-use super::errors::{bad_request, graph_error, graph_error_with, not_found};
+use super::errors::{bad_request, graph_error, not_found};
 use super::gen::Mix;
 use super::http::{json_response, Ctx, Resp};
 use super::model::parse_select;
@@ -241,30 +241,11 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         let Some(t) = sh.sealer.open::<DeltaTok>(tok).filter(|t| t.k == "dtok") else {
             return (bad_request(ctx, "Request_BadRequest", "The specified delta token is invalid."), 0);
         };
-        let (gone, ttl, replay) = sh.delta_round_faults();
-        if gone {
-            let loc = format!("{}/{ver}/users/delta?$deltatoken=", sh.origin);
-            return (
-                graph_error_with(
-                    ctx,
-                    StatusCode::GONE,
-                    "resyncRequired",
-                    "The delta token is no longer valid, and the app must reset the sync state.",
-                    &[("location", loc)],
-                ),
-                0,
-            );
-        }
-        if ttl > 0 && sh.now() - t.iat > ttl as i64 * 86_400 {
-            return (
-                bad_request(
-                    ctx,
-                    "syncStateNotFound",
-                    "The sync state generation is not found. The delta token is expired and data must be synchronized again.",
-                ),
-                0,
-            );
-        }
+        let location = format!("{}/{ver}/users/delta?$deltatoken=", sh.origin);
+        let replay = match sh.delta_token_faults(ctx, t.iat, location) {
+            Ok(replay) => replay,
+            Err(refused) => return (*refused, 0),
+        };
         DeltaSkip {
             k: "dskip".into(),
             phase: DeltaPhase::Changes { pos: t.seq.saturating_sub(replay).min(head_now) },

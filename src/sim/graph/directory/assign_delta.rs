@@ -6,7 +6,7 @@ use super::model::*;
 use super::paging::restrict;
 use super::render_apps::assignment_id;
 use super::tokens::{AssignPhase, AssignSkip, AssignTok, ASKIP, ATOK};
-use crate::sim::graph::errors::{bad_request, graph_error, graph_error_with};
+use crate::sim::graph::errors::{bad_request, graph_error};
 use crate::sim::graph::gen::Mix;
 use crate::sim::graph::http::{json_response, Ctx};
 use crate::sim::graph::state::Shared;
@@ -150,16 +150,14 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query) -> Reply {
         let Some(t) = sh.sealer.open::<AssignTok>(tok).filter(|t| t.k == ATOK) else {
             return (bad_request(ctx, "Request_BadRequest", "The specified delta token is invalid."), 0);
         };
-        let (gone, ttl, replay) = sh.delta_round_faults();
-        if gone {
-            let loc = format!("{}/{ver}/directoryObjects/delta?$filter={FILTER}&$deltatoken=", sh.origin);
-            let msg = "The delta token is no longer valid, and the app must reset the sync state.";
-            return (graph_error_with(ctx, StatusCode::GONE, "resyncRequired", msg, &[("location", loc)]), 0);
-        }
-        if ttl > 0 && sh.now() - t.iat > ttl as i64 * 86_400 {
-            let msg = "The sync state generation is not found. The delta token is expired and data must be synchronized again.";
-            return (bad_request(ctx, "syncStateNotFound", msg), 0);
-        }
+        let replay = match sh.delta_token_faults(
+            ctx,
+            t.iat,
+            format!("{}/{ver}/directoryObjects/delta?$filter={FILTER}&$deltatoken=", sh.origin),
+        ) {
+            Ok(replay) => replay,
+            Err(refused) => return (*refused, 0),
+        };
         let pos = t.seq.saturating_sub(replay).min(head_now);
         AssignSkip { k: ASKIP.into(), phase: AssignPhase::Changes { pos }, head: head_now, page: 0, sel: t.sel }
     } else {

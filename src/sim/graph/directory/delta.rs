@@ -5,7 +5,7 @@ use super::dir::{status_of, with_store, Directory, Status};
 use super::model::*;
 use super::render::{parse_select, props, DirMeta, Obj};
 use super::tokens::{DeltaSkip, DeltaTok, Phase, DSKIP, DTOK};
-use crate::sim::graph::errors::{bad_request, graph_error, graph_error_with};
+use crate::sim::graph::errors::{bad_request, graph_error};
 use crate::sim::graph::gen::{fmt_guid, Mix};
 use crate::sim::graph::http::{json_response, Ctx};
 use crate::sim::graph::state::Shared;
@@ -270,16 +270,14 @@ pub fn delta(sh: &Shared, ctx: &Ctx, ver: &str, kind: Kind, q: &Query) -> Reply 
         let Some(t) = sh.sealer.open::<DeltaTok>(tok).filter(|t| t.k == DTOK && t.kind == kind) else {
             return (bad_request(ctx, "Request_BadRequest", "The specified delta token is invalid."), 0);
         };
-        let (gone, ttl, replay) = sh.delta_round_faults();
-        if gone {
-            let loc = format!("{}/{ver}/{}/delta?$deltatoken=", sh.origin, kind.collection());
-            let msg = "The delta token is no longer valid, and the app must reset the sync state.";
-            return (graph_error_with(ctx, StatusCode::GONE, "resyncRequired", msg, &[("location", loc)]), 0);
-        }
-        if ttl > 0 && sh.now() - t.iat > ttl as i64 * 86_400 {
-            let msg = "The sync state generation is not found. The delta token is expired and data must be synchronized again.";
-            return (bad_request(ctx, "syncStateNotFound", msg), 0);
-        }
+        let replay = match sh.delta_token_faults(
+            ctx,
+            t.iat,
+            format!("{}/{ver}/{}/delta?$deltatoken=", sh.origin, kind.collection()),
+        ) {
+            Ok(replay) => replay,
+            Err(refused) => return (*refused, 0),
+        };
         let pos = t.seq.saturating_sub(replay).min(head_now);
         DeltaSkip { k: DSKIP.into(), kind, phase: Phase::Changes { pos }, head: head_now, page: 0, sel: t.sel }
     } else {

@@ -6,6 +6,7 @@ use super::gen::fmt_guid;
 use super::http::{json_response, Ctx};
 use super::state::Shared;
 use super::tenant::Tenant;
+use super::tokens::next_link;
 use super::users::{Query, Reply};
 use chrono::{SecondsFormat, TimeZone, Utc};
 use hyper::StatusCode;
@@ -196,14 +197,8 @@ pub fn list(sh: &Shared, ctx: &Ctx, ver: &str, cast: &str, q: &Query, eventual: 
     let next = opts.offset + page.len();
     if next < all.len() {
         let tok = sh.sealer.seal(&BinSkip { offset: next, ..opts.clone() });
-        let mut link = format!("{}/{ver}/directory/deletedItems/microsoft.graph.{cast}?", sh.origin);
-        if let Some(s) = &opts.sel {
-            link.push_str(&format!("$select={}&", s.join(",")));
-        }
-        if let Some(t) = opts.top {
-            link.push_str(&format!("$top={t}&"));
-        }
-        link.push_str(&format!("$skiptoken={tok}"));
+        let prefix = format!("{}/{ver}/directory/deletedItems/microsoft.graph.{cast}?", sh.origin);
+        let link = next_link(prefix, opts.sel.as_deref(), opts.top, None, &tok);
         body.insert("@odata.nextLink".into(), json!(link));
     }
     let n = page.len();

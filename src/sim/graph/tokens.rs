@@ -7,6 +7,29 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::hash::Hasher;
 
+/// A list's `nextLink`: `prefix` (ending in `?`) with the options the client gave (`$select`, `$top`,
+/// `$expand`) repeated for readability, and the `$skiptoken` that carries them.
+pub fn next_link(
+    prefix: String,
+    sel: Option<&[String]>,
+    top: Option<usize>,
+    expand: Option<&str>,
+    tok: &str,
+) -> String {
+    let mut link = prefix;
+    if let Some(s) = sel {
+        link.push_str(&format!("$select={}&", s.join(",")));
+    }
+    if let Some(t) = top {
+        link.push_str(&format!("$top={t}&"));
+    }
+    if let Some(e) = expand {
+        link.push_str(&format!("$expand={e}&"));
+    }
+    link.push_str(&format!("$skiptoken={tok}"));
+    link
+}
+
 /// Keyed MAC + keystream built on SipHash (std `DefaultHasher` with a secret prefix).
 /// Good enough for a simulator: tokens are unreadable and tamper-evident, not cryptographically strong.
 pub struct Sealer {

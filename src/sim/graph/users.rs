@@ -7,7 +7,7 @@ use super::http::{json_response, Ctx, Resp};
 use super::model::parse_select;
 use super::state::Shared;
 use super::tenant::ChangeEntry;
-use super::tokens::{DeltaPhase, DeltaSkip, DeltaTok, ListSkip};
+use super::tokens::{next_link, DeltaPhase, DeltaSkip, DeltaTok, ListSkip};
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -136,14 +136,7 @@ pub fn list_users(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, eventual: bool) 
     if let Some(last) = users.last().map(|u| u.num) {
         if t.has_users_after(last) {
             let tok = sh.sealer.seal(&ListSkip { k: "list".into(), after: last, top, sel: sel.clone() });
-            let mut link = format!("{}/{ver}/users?", sh.origin);
-            if let Some(s) = &sel {
-                link.push_str(&format!("$select={}&", s.join(",")));
-            }
-            if let Some(top) = top {
-                link.push_str(&format!("$top={top}&"));
-            }
-            link.push_str(&format!("$skiptoken={tok}"));
+            let link = next_link(format!("{}/{ver}/users?", sh.origin), sel.as_deref(), top, None, &tok);
             body.insert("@odata.nextLink".into(), json!(link));
         }
     }

@@ -10,6 +10,7 @@ use crate::sim::graph::gen::fmt_guid;
 use crate::sim::graph::http::{json_response, Ctx};
 use crate::sim::graph::state::Shared;
 use crate::sim::graph::tenant::Tenant;
+use crate::sim::graph::tokens::next_link;
 use crate::sim::graph::users::{Query, Reply};
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
@@ -129,17 +130,8 @@ impl Paging {
                 filter: self.filter.clone(),
                 expand: self.expand.clone(),
             });
-            let mut link = format!("{}/{ver}/{}?", sh.origin, self.route);
-            if let Some(s) = &self.sel {
-                link.push_str(&format!("$select={}&", s.join(",")));
-            }
-            if let Some(t) = self.top {
-                link.push_str(&format!("$top={t}&"));
-            }
-            if let Some(e) = &self.expand {
-                link.push_str(&format!("$expand={e}&"));
-            }
-            link.push_str(&format!("$skiptoken={tok}"));
+            let prefix = format!("{}/{ver}/{}?", sh.origin, self.route);
+            let link = next_link(prefix, self.sel.as_deref(), self.top, self.expand.as_deref(), &tok);
             body.insert("@odata.nextLink".into(), json!(link));
         }
         let n = value.len();

@@ -1,6 +1,10 @@
 //! The directory extractors against a small scripted Graph over loopback HTTP: paging, `$batch` fan-out
 //! with paged sub-responses, resume from the saved cursor, one SKU read per invocation, no per-parent calls.
 
+#[path = "common/static_token.rs"]
+mod static_token;
+use static_token::StaticToken;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -88,21 +92,6 @@ async fn serve(script: Shared) -> String {
         }
     });
     format!("http://{addr}")
-}
-
-#[derive(Debug)]
-struct StaticToken;
-
-#[async_trait::async_trait]
-impl azure_core::credentials::TokenCredential for StaticToken {
-    async fn get_token(
-        &self,
-        _: &[&str],
-        _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
-        let expires = azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1);
-        Ok(azure_core::credentials::AccessToken::new("fake-token", expires))
-    }
 }
 
 #[derive(Default)]

@@ -1,6 +1,10 @@
 //! The Graph client's pacing under a throttled tenant, measured where the requests arrive: an instrumented
 //! loopback hyper server records every arrival; the bucket bound holds and a decimal `Retry-After` pauses one bucket.
 
+#[path = "common/static_token.rs"]
+mod static_token;
+use static_token::StaticToken;
+
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,21 +108,6 @@ async fn start_server() -> (String, Arc<Server>) {
         }
     });
     (base, server)
-}
-
-#[derive(Debug)]
-struct StaticToken;
-
-#[async_trait::async_trait]
-impl azure_core::credentials::TokenCredential for StaticToken {
-    async fn get_token(
-        &self,
-        _: &[&str],
-        _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
-        let expires = azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1);
-        Ok(azure_core::credentials::AccessToken::new("fake-token", expires))
-    }
 }
 
 fn count(arrivals: &[(Duration, Kind)], kind: Kind, from: Duration, to: Duration) -> usize {

@@ -6,7 +6,7 @@ use super::gen::fmt_guid;
 use super::http::{json_response, Ctx};
 use super::state::Shared;
 use super::tenant::Tenant;
-use super::tokens::next_link;
+use super::tokens::{next_link, requested_top};
 use super::users::{Query, Reply};
 use chrono::{SecondsFormat, TimeZone, Utc};
 use hyper::StatusCode;
@@ -92,15 +92,9 @@ fn first_page(ctx: &Ctx, cast: &str, q: &Query, eventual: bool) -> Result<BinSki
             return Err(Box::new(unsupported(ctx, &msg)));
         }
     }
-    let top = match q.get("$top") {
-        None => None,
-        Some(raw) => match raw.trim().parse::<usize>() {
-            Ok(t) if (1..=999).contains(&t) => Some(t),
-            _ => {
-                let msg = format!("Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.");
-                return Err(Box::new(unsupported(ctx, &msg)));
-            }
-        },
+    let top = match requested_top(q.get("$top"), 999) {
+        Ok(top) => top,
+        Err(msg) => return Err(Box::new(unsupported(ctx, &msg))),
     };
     let sel = q
         .get("$select")

@@ -7,6 +7,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::hash::Hasher;
 
+/// The `$top` of a list request: None when absent, Err(the message Graph answers) outside `1..=max`.
+pub fn requested_top(raw: Option<&str>, max: usize) -> Result<Option<usize>, String> {
+    let Some(raw) = raw else { return Ok(None) };
+    match raw.trim().parse::<usize>() {
+        Ok(t) if (1..=max).contains(&t) => Ok(Some(t)),
+        _ => Err(format!("Invalid page size specified: '{raw}'. Must be between 1 and {max} inclusive.")),
+    }
+}
+
 /// A list's `nextLink`: `prefix` (ending in `?`) with the options the client gave (`$select`, `$top`,
 /// `$expand`) repeated for readability, and the `$skiptoken` that carries them.
 pub fn next_link(

@@ -7,7 +7,7 @@ use super::http::{json_response, Ctx, Resp};
 use super::model::parse_select;
 use super::state::Shared;
 use super::tenant::ChangeEntry;
-use super::tokens::{next_link, DeltaPhase, DeltaSkip, DeltaTok, ListSkip};
+use super::tokens::{next_link, requested_top, DeltaPhase, DeltaSkip, DeltaTok, ListSkip};
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
@@ -65,14 +65,6 @@ fn context_url(sh: &Shared, ver: &str, sel: &Option<Vec<String>>) -> String {
     }
 }
 
-fn page_size_error(ctx: &Ctx, raw: &str) -> Resp {
-    bad_request(
-        ctx,
-        "Request_UnsupportedQuery",
-        &format!("Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive."),
-    )
-}
-
 /// RU cost of a users request (§4.3): 2, −1 with `$select`, −1 with `$top` < 20, at least 1.
 pub fn users_ru(sh: &Shared, q: &Query, delta: bool) -> u32 {
     let mut selected = q.get("$select").is_some();
@@ -110,12 +102,9 @@ pub fn list_users(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, eventual: bool) 
             _ => return (bad_request(ctx, "Request_BadRequest", "Invalid skip token."), 0),
         }
     } else {
-        let top = match q.get("$top") {
-            None => None,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(t) if (1..=999).contains(&t) => Some(t),
-                _ => return (page_size_error(ctx, raw), 0),
-            },
+        let top = match requested_top(q.get("$top"), 999) {
+            Ok(top) => top,
+            Err(msg) => return (bad_request(ctx, "Request_UnsupportedQuery", &msg), 0),
         };
         let sel = match select_param(ctx, q) {
             Ok(s) => s,

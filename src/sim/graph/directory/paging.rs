@@ -10,7 +10,7 @@ use crate::sim::graph::gen::fmt_guid;
 use crate::sim::graph::http::{json_response, Ctx};
 use crate::sim::graph::state::Shared;
 use crate::sim::graph::tenant::Tenant;
-use crate::sim::graph::tokens::next_link;
+use crate::sim::graph::tokens::{next_link, requested_top};
 use crate::sim::graph::users::{Query, Reply};
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
@@ -77,15 +77,9 @@ impl Paging {
                 _ => Err(Box::new((bad_request(ctx, "Request_BadRequest", "Invalid skip token."), 0))),
             };
         }
-        let top = match q.get("$top") {
-            None => None,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(t) if (1..=999).contains(&t) => Some(t),
-                _ => {
-                    let msg = format!("Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.");
-                    return Err(Box::new((bad_request(ctx, "Request_UnsupportedQuery", &msg), 0)));
-                }
-            },
+        let top = match requested_top(q.get("$top"), 999) {
+            Ok(top) => top,
+            Err(msg) => return Err(Box::new((bad_request(ctx, "Request_UnsupportedQuery", &msg), 0))),
         };
         let sel = match q.get("$select").map(check) {
             None => None,

@@ -33,13 +33,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
 
 /// `$top` within `1..=max`, `default` when absent.
 pub fn top(q: &Query, default: usize, max: usize) -> Result<usize, String> {
-    match q.get("$top") {
-        None => Ok(default),
-        Some(raw) => match raw.trim().parse::<usize>() {
-            Ok(t) if (1..=max).contains(&t) => Ok(t),
-            _ => Err(format!("Invalid page size specified: '{raw}'. Must be between 1 and {max} inclusive.")),
-        },
-    }
+    Ok(crate::sim::graph::tokens::requested_top(q.get("$top"), max)?.unwrap_or(default))
 }
 
 /// `$select` as a list (None when absent or empty).

@@ -88,34 +88,18 @@ async fn token_errors() {
     check_aad_error(&r.json().await.unwrap(), "unauthorized_client", 700016);
 
     for tenant in ["aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", "nobody.onmicrosoft.com"] {
-        let r = client
-            .post(format!("{}/{tenant}/oauth2/v2.0/token", info.authority_host))
-            .form(&[
-                ("client_id", info.client_id.as_str()),
-                ("client_secret", info.client_secret.as_str()),
-                ("scope", "https://graph.microsoft.com/.default"),
-                ("grant_type", "client_credentials"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let url = format!("{}/{tenant}/oauth2/v2.0/token", info.authority_host);
+        let r = client_credentials(&client, &url, &info.client_id, &info.client_secret, GRAPH_SCOPE).await;
         assert_eq!(r.status(), 400);
         let v: Value = r.json().await.unwrap();
         check_aad_error(&v, "invalid_tenant", 90002);
         assert!(v["error_description"].as_str().unwrap().contains(&format!("Tenant '{tenant}' not found.")));
     }
 
-    let r = client
-        .post(format!("{}/{}/oauth2/v2.0/token", info.authority_host, info.tenant_id))
-        .form(&[
-            ("client_id", info.client_id.as_str()),
-            ("client_secret", info.client_secret.as_str()),
-            ("scope", "https://foo.microsoft.com/.default"),
-            ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let url = format!("{}/{}/oauth2/v2.0/token", info.authority_host, info.tenant_id);
+    let r =
+        client_credentials(&client, &url, &info.client_id, &info.client_secret, "https://foo.microsoft.com/.default")
+            .await;
     assert_eq!(r.status(), 400);
     let v: Value = r.json().await.unwrap();
     check_aad_error(&v, "invalid_scope", 70011);

@@ -21,19 +21,28 @@ pub fn small(users: usize) -> GraphSimOptions {
     GraphSimOptions { users, ..Default::default() }
 }
 
-pub async fn token_for(client: &reqwest::Client, sim: &GraphSim, id: &str, secret: &str) -> reqwest::Response {
-    let info = sim.info();
+pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// A client-credentials token request to `token_url`.
+pub async fn client_credentials(
+    client: &reqwest::Client,
+    token_url: &str,
+    id: &str,
+    secret: &str,
+    scope: &str,
+) -> reqwest::Response {
     client
-        .post(format!("{}/{}/oauth2/v2.0/token", info.authority_host, info.tenant_id))
-        .form(&[
-            ("client_id", id),
-            ("client_secret", secret),
-            ("scope", "https://graph.microsoft.com/.default"),
-            ("grant_type", "client_credentials"),
-        ])
+        .post(token_url)
+        .form(&[("client_id", id), ("client_secret", secret), ("scope", scope), ("grant_type", "client_credentials")])
         .send()
         .await
         .expect("token request")
+}
+
+pub async fn token_for(client: &reqwest::Client, sim: &GraphSim, id: &str, secret: &str) -> reqwest::Response {
+    let info = sim.info();
+    let url = format!("{}/{}/oauth2/v2.0/token", info.authority_host, info.tenant_id);
+    client_credentials(client, &url, id, secret, GRAPH_SCOPE).await
 }
 
 pub async fn token(client: &reqwest::Client, sim: &GraphSim) -> String {

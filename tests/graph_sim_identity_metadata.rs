@@ -57,17 +57,8 @@ async fn openid_configuration_by_id_domain_and_common() {
 
     // The advertised token endpoint issues tokens (what MSAL does next).
     let (_, _, v) = get_json(&client, &format!("{a}/{tid}/v2.0/.well-known/openid-configuration"), None).await;
-    let r = client
-        .post(v["token_endpoint"].as_str().expect("token_endpoint"))
-        .form(&[
-            ("client_id", info.client_id.as_str()),
-            ("client_secret", info.client_secret.as_str()),
-            ("scope", "https://graph.microsoft.com/.default"),
-            ("grant_type", "client_credentials"),
-        ])
-        .send()
-        .await
-        .expect("token");
+    let url = v["token_endpoint"].as_str().expect("token_endpoint");
+    let r = client_credentials(&client, url, &info.client_id, &info.client_secret, GRAPH_SCOPE).await;
     assert_eq!(r.status(), 200);
 
     // The JWKS document it names exists (Graph tokens are not for clients to validate: no keys).

@@ -2,6 +2,8 @@
 # Build: docker build -t entra-airsync .   Run: docker run -e AIRSYNC_INGRESS_TOKEN=… -p 8080:8080 entra-airsync
 
 FROM rust:1.95-slim-bookworm AS build
+# jemalloc (the worker's allocator) builds with make; the slim image has only gcc.
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so that code changes do not rebuild them.
 COPY Cargo.toml Cargo.lock ./

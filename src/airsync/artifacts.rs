@@ -57,13 +57,19 @@ pub struct Descriptor {
 struct Range {
     min: Option<DateTime<Utc>>,
     max: Option<DateTime<Utc>>,
+    /// The last date text counted: records in a row often share one (the sync time), and parsing is dear.
+    last: String,
 }
 
 impl Range {
     fn add(&mut self, v: Option<&Value>) {
-        let Some(t) = v.and_then(Value::as_str).and_then(|s| DateTime::parse_from_rfc3339(s).ok()) else {
+        let Some(text) = v.and_then(Value::as_str) else { return };
+        if text == self.last {
             return;
-        };
+        }
+        let Ok(t) = DateTime::parse_from_rfc3339(text) else { return };
+        self.last.clear();
+        self.last.push_str(text);
         let t = t.with_timezone(&Utc);
         self.min = Some(self.min.map_or(t, |m| m.min(t)));
         self.max = Some(self.max.map_or(t, |m| m.max(t)));
@@ -211,7 +217,11 @@ impl ArtifactSink {
         let encode = |e: std::io::Error| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() };
         let full = {
             let mut buffers = self.buffers.lock().unwrap_or_else(|p| p.into_inner());
-            let batch = buffers.entry(item_type.to_string()).or_default();
+            // Looked up before inserting: `entry` would allocate the key on every record.
+            if !buffers.contains_key(item_type) {
+                buffers.insert(item_type.to_string(), Batch::new());
+            }
+            let batch = buffers.get_mut(item_type).ok_or_else(|| encode(std::io::Error::other("no batch")))?;
             batch.add(&record).map_err(encode)?;
             if batch.count >= self.batch_size {
                 buffers.remove(item_type)
@@ -341,6 +351,21 @@ mod tests {
         let ids: Vec<Value> = stored.iter().flat_map(|(_, b, _)| lines(b)).map(|v| v["id"].clone()).collect();
         assert_eq!(ids.len(), 7);
         assert!(stored.iter().all(|(t, _, c)| t == "users" && *c));
+    }
+
+    #[tokio::test]
+    async fn date_ranges_hold_when_records_repeat_a_date() {
+        let store = Arc::new(Memory::default());
+        let sink = ArtifactSink::new(store, 2000);
+        for created in ["2024-05-01T00:00:00Z", "2024-05-01T00:00:00Z", "2023-01-01T00:00:00Z", "2024-05-01T00:00:00Z"]
+        {
+            let rec = json!({"id": "x", "created_date": created, "modified_date": created, "data": {}});
+            sink.push("users", rec).await.unwrap();
+        }
+        sink.flush().await.unwrap();
+        let d = &sink.descriptors()[0];
+        assert_eq!(d.oldest_created_date.as_deref(), Some("2023-01-01T00:00:00.000Z"));
+        assert_eq!(d.newest_modified_date.as_deref(), Some("2024-05-01T00:00:00.000Z"));
     }
 
     #[tokio::test]

@@ -28,9 +28,34 @@ pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
 /// The envelope: `created_date` = the object's creation time where it has one, else the sync time (to the
 /// second); `modified_date` = the sync time (to the millisecond), never earlier than `created_date`.
 pub fn envelope(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
-    let created = created.unwrap_or(sync_time);
-    let modified = sync_time.max(created);
-    assemble(id, ts(created), ts_millis(modified), data)
+    let (sync_secs, sync_millis) = sync_stamps(sync_time);
+    let (created_date, modified_date) = match created {
+        None => (sync_secs, sync_millis),
+        Some(c) if c <= sync_time => (ts(c), sync_millis),
+        Some(c) => (ts(c), ts_millis(c)),
+    };
+    assemble(id, created_date, modified_date, data)
+}
+
+thread_local! {
+    /// The last sync time formatted: most records of a sync carry it, and formatting is dear per record.
+    static SYNC_STAMPS: std::cell::RefCell<Option<(DateTime<Utc>, String, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `(ts(t), ts_millis(t))`, formatted once per sync time and thread.
+fn sync_stamps(t: DateTime<Utc>) -> (String, String) {
+    SYNC_STAMPS.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        match &*cached {
+            Some((at, secs, millis)) if *at == t => (secs.clone(), millis.clone()),
+            _ => {
+                let (secs, millis) = (ts(t), ts_millis(t));
+                *cached = Some((t, secs.clone(), millis.clone()));
+                (secs, millis)
+            }
+        }
+    })
 }
 
 /// `{id, created_date, modified_date, data}` built in place: `json!` would serialize `data` into a copy.

@@ -6,6 +6,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use serde_json::{json, Value};
 
 use entra_airsync::airsync::artifacts::Batch;
+use entra_airsync::airsync::line::Record;
 use entra_airsync::extract::{apps, authmethods, devices, groups, logs, users};
 use entra_airsync::schema::custom_fields::{from_extension_property, user_custom_fields};
 use entra_airsync::schema::CustomField;
@@ -36,14 +37,14 @@ fn sync_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }
 
-type Normalize = Box<dyn Fn(&Value) -> Vec<Value>>;
+type Normalize = Box<dyn Fn(&Value) -> Vec<Record>>;
 
-fn one(r: Option<Value>) -> Vec<Value> {
-    r.into_iter().collect()
+fn one(r: Option<impl Into<Record>>) -> Vec<Record> {
+    r.into_iter().map(Into::into).collect()
 }
 
-fn many(rs: Vec<(&'static str, Value)>) -> Vec<Value> {
-    rs.into_iter().map(|(_, r)| r).collect()
+fn many(rs: Vec<(&'static str, impl Into<Record>)>) -> Vec<Record> {
+    rs.into_iter().map(|(_, r)| r.into()).collect()
 }
 
 fn cases() -> Vec<(&'static str, &'static str, Normalize)> {
@@ -95,7 +96,7 @@ fn run(bytes: &[u8], normalize: &Normalize) -> usize {
     let mut batch = Batch::new();
     for obj in page["value"].as_array().into_iter().flatten() {
         for record in normalize(obj) {
-            batch.add(&record).unwrap_or_default();
+            batch.add_record(&record).unwrap_or_default();
         }
     }
     batch.finish().map(|b| b.len()).unwrap_or_default()

@@ -2,6 +2,7 @@
 //! matches a tenant; each kind of drift (missing, stale, undeleted, wrong field) is caught.
 
 use chrono::{DateTime, Utc};
+use entra_airsync::airsync::line::Record;
 use entra_airsync::extract::{apps, assignments, contacts, devices, groups, licences, record, roles, Round};
 use entra_airsync::sim::platform::{verify, RecordStore, VerifyReport};
 use serde_json::{json, Value};
@@ -34,9 +35,9 @@ fn truth() -> Value {
     })
 }
 
-fn load(store: &mut RecordStore, records: Vec<(&'static str, Value)>) {
+fn load(store: &mut RecordStore, records: Vec<(&'static str, impl Into<Record>)>) {
     for (item_type, r) in records {
-        store.apply_line(item_type, &r).unwrap();
+        store.apply_line(item_type, &r.into().into_value()).unwrap();
     }
 }
 

@@ -13,6 +13,8 @@ use flate2::Compression;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::line::Record;
+
 /// The protocol's budget for the artifact list inside one answer (80 % of 200,000 bytes, §4.6).
 pub const EVENT_ARTIFACT_BUDGET_BYTES: usize = 160_000;
 
@@ -62,8 +64,8 @@ struct Range {
 }
 
 impl Range {
-    fn add(&mut self, v: Option<&Value>) {
-        let Some(text) = v.and_then(Value::as_str) else { return };
+    fn add(&mut self, text: Option<&str>) {
+        let Some(text) = text else { return };
         if text == self.last {
             return;
         }
@@ -106,8 +108,8 @@ impl Batch {
 
     /// Adds one record as a JSON line (compressed at once).
     pub fn add(&mut self, record: &Value) -> std::io::Result<()> {
-        self.created.add(record.get("created_date"));
-        self.modified.add(record.get("modified_date"));
+        self.created.add(record.get("created_date").and_then(Value::as_str));
+        self.modified.add(record.get("modified_date").and_then(Value::as_str));
         // One write per record: serde's many small writes straight into the encoder are slow.
         self.line.clear();
         if self.count > 0 {
@@ -115,6 +117,22 @@ impl Batch {
         }
         serde_json::to_writer(&mut self.line, record)?;
         self.gz.write_all(&self.line)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Adds one record in either form; a written line goes in as it is.
+    pub fn add_record(&mut self, record: &Record) -> std::io::Result<()> {
+        let line = match record {
+            Record::Value(v) => return self.add(v),
+            Record::Line(line) => line,
+        };
+        self.created.add(Some(&line.created_date));
+        self.modified.add(Some(&line.modified_date));
+        if self.count > 0 {
+            self.gz.write_all(b"\n")?;
+        }
+        self.gz.write_all(&line.json)?;
         self.count += 1;
         Ok(())
     }
@@ -190,13 +208,13 @@ impl ArtifactSink {
         }
     }
 
-    fn note_id(&self, item_type: &str, record: &Value) {
+    fn note_id(&self, item_type: &str, record: &Record) {
         let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
         let Some(t) = tracked.get_mut(item_type) else { return };
-        if record.get("data").and_then(|d| d.get("deleted_in_source")) == Some(&Value::Bool(true)) {
+        if !record.is_live() {
             return;
         }
-        match record.get("id").and_then(Value::as_str) {
+        match record.id() {
             Some(_) if t.ids.len() >= t.cap => t.overflow = true,
             Some(id) => t.ids.push(id.to_string()),
             None => {}
@@ -209,7 +227,8 @@ impl ArtifactSink {
     }
 
     /// Adds one normalized record; uploads a batch when `batch_size` are waiting.
-    pub async fn push(&self, item_type: &str, record: Value) -> Result<(), ArtifactError> {
+    pub async fn push(&self, item_type: &str, record: impl Into<Record>) -> Result<(), ArtifactError> {
+        let record = record.into();
         if let Some(observe) = &self.observer {
             observe(item_type);
         }
@@ -222,7 +241,7 @@ impl ArtifactSink {
                 buffers.insert(item_type.to_string(), Batch::new());
             }
             let batch = buffers.get_mut(item_type).ok_or_else(|| encode(std::io::Error::other("no batch")))?;
-            batch.add(&record).map_err(encode)?;
+            batch.add_record(&record).map_err(encode)?;
             if batch.count >= self.batch_size {
                 buffers.remove(item_type)
             } else {

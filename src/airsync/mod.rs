@@ -3,6 +3,7 @@
 
 pub mod artifacts;
 pub mod event;
+pub mod line;
 pub mod platform;
 pub mod runner;
 pub mod state;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
-use super::{DeltaExtractor, ExtractCtx};
+use super::{DeltaExtractor, ExtractCtx, Records};
 use crate::schema::{
     APPLICATIONS, APPLICATION_PORTAL_URL, APP_ROLES, ITEM_URL_FIELD, SERVICE_PRINCIPALS,
     SERVICE_PRINCIPALS_EXTRA_SELECT,
@@ -33,12 +33,12 @@ pub fn service_principals() -> DeltaExtractor {
     }
 }
 
-fn normalize_app(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
-    application_at(obj, ctx.sync_time).map(|r| (APP_ITEM, r)).into_iter().collect()
+fn normalize_app(obj: &Value, ctx: &ExtractCtx) -> Records {
+    application_at(obj, ctx.sync_time).map(|r| (APP_ITEM, r.into())).into_iter().collect()
 }
 
-fn normalize_sp(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
-    service_principal_at(obj, ctx.sync_time)
+fn normalize_sp(obj: &Value, ctx: &ExtractCtx) -> Records {
+    service_principal_at(obj, ctx.sync_time).into_iter().map(|(t, r)| (t, r.into())).collect()
 }
 
 /// One applications-delta entry → its record (the portal link is addressed by appId).

@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::delta::{PageNormalizer, Round};
+use super::delta::{PageNormalizer, Records, Round};
 use super::fanout::collect_all;
+use super::line::LineWriter;
 use super::list::ListExtractor;
-use super::record::{envelope, str_prop, time_of};
+use super::record::{str_prop, time_of};
 use super::{ExtractCtx, ExtractError};
+use crate::airsync::line::Line;
 use crate::schema::APP_ROLE_ASSIGNMENTS;
 
 pub const ITEM: &str = "app_role_assignments";
@@ -27,12 +29,7 @@ struct AssignmentPages;
 
 #[async_trait::async_trait]
 impl PageNormalizer for AssignmentPages {
-    async fn page(
-        &self,
-        ctx: &ExtractCtx,
-        _: Round,
-        sps: &[Value],
-    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, sps: &[Value]) -> Result<Records, ExtractError> {
         let sps: Vec<&Value> = sps.iter().filter(|sp| str_prop(sp, "id").is_some()).collect();
         let urls: Vec<String> = sps
             .iter()
@@ -44,7 +41,7 @@ impl PageNormalizer for AssignmentPages {
             let names = role_names(sp);
             for a in assignments.iter().flatten() {
                 if let Some(r) = assignment_at(a, &names, ctx.sync_time) {
-                    out.push((ITEM, r));
+                    out.push((ITEM, r.into()));
                 }
             }
         }
@@ -63,16 +60,16 @@ pub fn role_names(sp: &Value) -> HashMap<&str, &str> {
 }
 
 /// One `appRoleAssignment` → its record, the role's name looked up in its resource's `appRoles` names.
-pub fn assignment_at(obj: &Value, role_names: &HashMap<&str, &str>, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn assignment_at(obj: &Value, role_names: &HashMap<&str, &str>, sync_time: DateTime<Utc>) -> Option<Line> {
     let name = str_prop(obj, "appRoleId").and_then(|r| role_names.get(r)).copied();
     named_assignment_at(obj, name, sync_time)
 }
 
 /// One live `appRoleAssignment` and the display name of its app role → its record.
-pub fn named_assignment_at(obj: &Value, role_name: Option<&str>, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn named_assignment_at(obj: &Value, role_name: Option<&str>, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
-    let mut data = APP_ROLE_ASSIGNMENTS.copy_props(obj);
-    data.insert("app_role_name".into(), role_name.map_or(Value::Null, |n| json!(n)));
-    super::norm::live(&mut data);
-    Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
+    let mut w = LineWriter::new(id, time_of(obj, "createdDateTime"), sync_time);
+    w.props(&APP_ROLE_ASSIGNMENTS, obj);
+    w.str("app_role_name", role_name);
+    Some(w.live())
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use super::assignments::{self, named_assignment_at, ITEM};
-use super::delta::{DeltaPages, PageNormalizer, Round};
+use super::delta::{DeltaPages, PageNormalizer, Records, Round};
 use super::record::{deletion, str_prop};
 use super::snapshot::SnapshotDiff;
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
@@ -124,12 +124,7 @@ impl DeltaAssignmentPages {
 
 #[async_trait::async_trait]
 impl PageNormalizer for DeltaAssignmentPages {
-    async fn page(
-        &self,
-        ctx: &ExtractCtx,
-        _: Round,
-        items: &[Value],
-    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Records, ExtractError> {
         self.learn(ctx, items).await?;
         let known = self.names.lock().map_err(|_| GraphError::Malformed("role name cache poisoned".into()))?;
         let mut out = Vec::with_capacity(items.len());
@@ -139,14 +134,14 @@ impl PageNormalizer for DeltaAssignmentPages {
                 continue;
             }
             if let Some(removed) = a.get("@removed") {
-                out.push((ITEM, deletion(id, removed, ctx.sync_time)));
+                out.push((ITEM, deletion(id, removed, ctx.sync_time).into()));
                 continue;
             }
             let name = str_prop(a, "resourceId")
                 .and_then(|r| known.get(r))
                 .and_then(|names| str_prop(a, "appRoleId").and_then(|role| names.get(role)))
                 .map(String::as_str);
-            out.extend(named_assignment_at(a, name, ctx.sync_time).map(|r| (ITEM, r)));
+            out.extend(named_assignment_at(a, name, ctx.sync_time).map(|r| (ITEM, r.into())));
         }
         Ok(out)
     }

@@ -8,9 +8,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::fullread::{PageWalk, Step};
-use super::norm::{deletion, id_of, live, odata_type, parse_ts, record};
+use super::line::LineWriter;
+use super::norm::{deletion, id_of, live, odata_type, parse_ts, record, record_dates};
 use super::security_info::{audit_url, changes, Change, Triggers, OVERLAP};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
+use crate::airsync::line::Line;
 use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
 use crate::schema::{self, coerce, Kind, RecordType};
@@ -213,37 +215,37 @@ pub fn normalize_method(user_id: &str, upn: Option<&str>, m: &Value, sync_time: 
 }
 
 /// A registration report row → its record (id = the user id).
-pub fn normalize_registration(row: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
-    let rt: &RecordType = &schema::USER_REGISTRATION_DETAILS;
+pub fn normalize_registration(row: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = id_of(row)?;
-    let mut data = rt.copy_props(row);
-    data.insert("user_id".into(), Value::String(id.to_string()));
-    live(&mut data);
-    Some(record(id, None, sync_time, data))
+    let (created_date, modified_date) = record_dates(None, sync_time);
+    let mut w = LineWriter::with_dates(id, created_date, modified_date);
+    w.props(&schema::USER_REGISTRATION_DETAILS, row);
+    w.str("user_id", Some(id));
+    Some(w.live())
 }
 
 /// One `methodsRegistered` name of a report row → its method record `<userId>_<name>` (type and title from
 /// the schema's vocabulary; an unknown name keeps its own name).
-pub fn normalize_registered(row: &Value, name: &str, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn normalize_registered(row: &Value, name: &str, sync_time: DateTime<Utc>) -> Option<Line> {
     let user_id = id_of(row)?;
     let upn = row.get("userPrincipalName").and_then(Value::as_str);
     let (kind, label) = schema::REGISTERED_METHODS
         .iter()
         .find(|(n, _, _)| *n == name)
         .map_or((name, name), |(_, kind, label)| (*kind, *label));
-    let mut data = Map::new();
-    data.insert("user_id".into(), Value::String(user_id.to_string()));
-    data.insert("user_principal_name".into(), upn.map_or(Value::Null, |u| Value::String(u.to_string())));
-    data.insert("method_id".into(), Value::String(name.to_string()));
+    let (created_date, modified_date) = record_dates(None, sync_time);
+    let mut w = LineWriter::with_dates(&format!("{user_id}_{name}"), created_date, modified_date);
+    w.str("user_id", Some(user_id));
+    w.str("user_principal_name", upn);
+    w.str("method_id", Some(name));
     let open = Kind::Enum { values: schema::METHOD_TYPES, open: true };
-    data.insert("method_type".into(), coerce(open, Some(&Value::String(kind.to_string()))));
+    w.kind("method_type", open, Some(&Value::String(kind.to_string())));
     let title = match upn {
         Some(u) => format!("{label} · {u}"),
         None => label.to_string(),
     };
-    data.insert("display_name".into(), Value::String(title));
-    live(&mut data);
-    Some(record(&format!("{user_id}_{name}"), None, sync_time, data))
+    w.str("display_name", Some(&title));
+    Some(w.live())
 }
 
 /// Every item of a collection answer, following its `nextLink`s.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
-use super::{DeltaExtractor, ExtractCtx};
+use super::{DeltaExtractor, ExtractCtx, Records};
 use crate::schema::{ORG_CONTACTS, ORG_CONTACTS_EXTRA_SELECT};
 
 pub const ITEM: &str = "org_contacts";
@@ -15,8 +15,8 @@ pub fn extractor() -> DeltaExtractor {
     DeltaExtractor { record_type: ITEM, initial_path: format!("/v1.0/contacts/delta?$select={select}"), normalize }
 }
 
-fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
-    contact_at(obj, ctx.sync_time).map(|r| (ITEM, r)).into_iter().collect()
+fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
+    contact_at(obj, ctx.sync_time).map(|r| (ITEM, r.into())).into_iter().collect()
 }
 
 /// The `mail` property when it is a real address.

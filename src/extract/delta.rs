@@ -8,6 +8,7 @@ use serde_json::Value;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
+use crate::airsync::line::Record;
 use crate::airsync::state::{DeletionGap, TypeState};
 use crate::graph::pager::Page;
 use crate::graph::GraphError;
@@ -42,7 +43,10 @@ fn open_gap(record_type: &str, state: &mut TypeState) {
 
 /// Turns one delta entry into the records it carries: `(item type, record)` pairs. A groups entry, for
 /// instance, yields the group and one record per `members@delta` entry.
-pub type Normalize = fn(&Value, &ExtractCtx) -> Vec<(&'static str, Value)>;
+pub type Normalize = fn(&Value, &ExtractCtx) -> Records;
+
+/// The records normalizers give: `(item type, record)` pairs.
+pub type Records = Vec<(&'static str, Record)>;
 
 pub struct DeltaExtractor {
     pub record_type: &'static str,
@@ -64,12 +68,7 @@ pub struct Round {
 /// need a lookup table for the invocation implement this; `PerEntry` adapts a `Normalize`.
 #[async_trait::async_trait]
 pub trait PageNormalizer: Send + Sync {
-    async fn page(
-        &self,
-        ctx: &ExtractCtx,
-        round: Round,
-        items: &[Value],
-    ) -> Result<Vec<(&'static str, Value)>, ExtractError>;
+    async fn page(&self, ctx: &ExtractCtx, round: Round, items: &[Value]) -> Result<Records, ExtractError>;
 }
 
 /// Each entry on its own, with no further reads.
@@ -77,12 +76,7 @@ pub struct PerEntry(pub Normalize);
 
 #[async_trait::async_trait]
 impl PageNormalizer for PerEntry {
-    async fn page(
-        &self,
-        ctx: &ExtractCtx,
-        _: Round,
-        items: &[Value],
-    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Records, ExtractError> {
         Ok(items.iter().flat_map(|item| (self.0)(item, ctx)).collect())
     }
 }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::delta::{PageNormalizer, Round};
+use super::delta::{PageNormalizer, Records, Round};
 use super::fanout::collect_all;
 use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
 use super::{DeltaPages, ExtractCtx, ExtractError};
@@ -37,12 +37,7 @@ struct DevicePages;
 
 #[async_trait::async_trait]
 impl PageNormalizer for DevicePages {
-    async fn page(
-        &self,
-        ctx: &ExtractCtx,
-        _: Round,
-        items: &[Value],
-    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Records, ExtractError> {
         let live: Vec<&str> = items
             .iter()
             .filter(|d| d.get("@removed").is_none() && expanded_owners(d).is_none())
@@ -61,7 +56,7 @@ impl PageNormalizer for DevicePages {
                 let owners = expanded_owners(d).or_else(|| str_prop(d, "id").and_then(owners_of));
                 device_at(d, owners, ctx.sync_time)
             })
-            .map(|r| (ITEM, r))
+            .map(|r| (ITEM, r.into()))
             .collect())
     }
 }

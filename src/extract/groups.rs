@@ -2,12 +2,14 @@
 //! `members@delta`, `group_members` adds and removals (`remove_member_ids`) — never one call per group.
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
+use super::line::LineWriter;
 use super::record::{
     deletion, envelope, has_properties, live_data, odata_kind, removed_reason, select_list, str_prop, time_of,
 };
-use super::{DeltaExtractor, ExtractCtx};
+use super::{DeltaExtractor, ExtractCtx, Records};
+use crate::airsync::line::Line;
 use crate::schema::{GROUPS, GROUPS_EXTRA_SELECT};
 
 pub const GROUP_ITEM: &str = "groups";
@@ -18,7 +20,7 @@ pub fn extractor() -> DeltaExtractor {
     DeltaExtractor { record_type: GROUP_ITEM, initial_path: format!("/v1.0/groups/delta?$select={select}"), normalize }
 }
 
-fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
+fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
     normalize_at(obj, ctx.sync_time)
 }
 
@@ -36,42 +38,45 @@ pub fn member_changes(obj: &Value) -> impl Iterator<Item = MemberChange<'_>> {
     })
 }
 
-/// The data every membership record carries: the member, its type, and the removal or live markers.
-pub fn membership_data(change: &MemberChange<'_>) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("member_id".into(), json!(change.member_id));
-    data.insert("member_type".into(), change.member_type.map_or(Value::Null, |t| json!(t)));
+/// A membership record `<ownerId>_<memberId>`: the fields its family adds (`owner_fields`), then what every
+/// membership carries — the member, its type, and the removal or live markers.
+pub fn membership_line(
+    owner_id: &str,
+    change: &MemberChange<'_>,
+    sync_time: DateTime<Utc>,
+    owner_fields: impl FnOnce(&mut LineWriter),
+) -> Line {
+    let mut w = LineWriter::new(&format!("{owner_id}_{}", change.member_id), None, sync_time);
+    owner_fields(&mut w);
+    w.str("member_id", Some(change.member_id));
+    w.str("member_type", change.member_type);
     match change.removed {
         Some(removed) => {
-            data.insert("remove_member_ids".into(), json!([change.member_id]));
-            data.insert("deleted_in_source".into(), Value::Bool(true));
-            data.insert("deleted_reason".into(), json!(removed_reason(removed)));
+            w.strs("remove_member_ids", [change.member_id]);
+            w.deleted(removed_reason(removed))
         }
         None => {
-            data.insert("remove_member_ids".into(), Value::Null);
-            data.insert("deleted_in_source".into(), Value::Bool(false));
-            data.insert("deleted_reason".into(), Value::Null);
+            w.null("remove_member_ids");
+            w.live()
         }
     }
-    data
 }
 
 /// One groups-delta entry → its `groups` record (unless it is only a slice of members) and one
 /// `group_members` record per `members@delta` entry.
-pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str, Value)> {
+pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
     let Some(id) = str_prop(obj, "id") else { return Vec::new() };
     if let Some(removed) = obj.get("@removed") {
-        return vec![(GROUP_ITEM, deletion(id, removed, sync_time))];
+        return vec![(GROUP_ITEM, deletion(id, removed, sync_time).into())];
     }
-    let mut out = Vec::new();
+    let mut out = Records::new();
     if has_properties(obj) {
         let data = live_data(&GROUPS, obj);
-        out.push((GROUP_ITEM, envelope(id, time_of(obj, "createdDateTime"), sync_time, data)));
+        out.push((GROUP_ITEM, envelope(id, time_of(obj, "createdDateTime"), sync_time, data).into()));
     }
     for change in member_changes(obj) {
-        let mut data = membership_data(&change);
-        data.insert("group_id".into(), json!(id));
-        out.push((MEMBER_ITEM, envelope(&format!("{id}_{}", change.member_id), None, sync_time, data)));
+        let line = membership_line(id, &change, sync_time, |w| w.str("group_id", Some(id)));
+        out.push((MEMBER_ITEM, line.into()));
     }
     out
 }

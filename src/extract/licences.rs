@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use tokio::sync::OnceCell;
 
-use super::delta::{Normalize, PageNormalizer, Round};
-use super::record::{deletion, envelope, str_prop};
+use super::delta::{Normalize, PageNormalizer, Records, Round};
+use super::line::LineWriter;
+use super::record::{deletion, str_prop};
 use super::{ExtractCtx, ExtractError};
+use crate::airsync::line::Line;
 use crate::graph::GraphError;
 
 pub const ITEM_TYPE: &str = "license_assignments";
@@ -79,20 +81,17 @@ fn record_id(user_id: &str, sku_id: &str) -> String {
     format!("{user_id}_{sku_id}")
 }
 
-fn live(user_id: &str, licence: &Value, skus: Option<&Skus>, sync_time: DateTime<Utc>) -> Option<Value> {
+fn live(user_id: &str, licence: &Value, skus: Option<&Skus>, sync_time: DateTime<Utc>) -> Option<Line> {
     let sku_id = str_prop(licence, "skuId")?;
-    let disabled = match licence.get("disabledPlans").and_then(Value::as_array) {
-        Some(plans) => Value::Array(plans.iter().filter(|p| p.is_string()).cloned().collect()),
-        None => Value::Null,
-    };
-    let mut data = Map::new();
-    data.insert("user_id".into(), json!(user_id));
-    data.insert("sku_id".into(), json!(sku_id));
-    data.insert("sku_part_number".into(), skus.and_then(|s| s.name(sku_id)).map_or(Value::Null, |n| json!(n)));
-    data.insert("disabled_plan_ids".into(), disabled);
-    data.insert("deleted_in_source".into(), Value::Bool(false));
-    data.insert("deleted_reason".into(), Value::Null);
-    Some(envelope(&record_id(user_id, sku_id), None, sync_time, data))
+    let mut w = LineWriter::new(&record_id(user_id, sku_id), None, sync_time);
+    w.str("user_id", Some(user_id));
+    w.str("sku_id", Some(sku_id));
+    w.str("sku_part_number", skus.and_then(|s| s.name(sku_id)));
+    match licence.get("disabledPlans").and_then(Value::as_array) {
+        Some(plans) => w.strs("disabled_plan_ids", plans.iter().filter_map(Value::as_str)),
+        None => w.null("disabled_plan_ids"),
+    }
+    Some(w.live())
 }
 
 /// The licence records one users-delta entry carries.
@@ -101,30 +100,27 @@ fn live(user_id: &str, licence: &Value, skus: Option<&Skus>, sync_time: DateTime
 /// few SKUs, so in a round that continues an earlier sync every tenant SKU a changed user does not hold is
 /// sent as a deletion of `<userId>_<skuId>` (harmless where it never existed), and a removed user's SKUs
 /// likewise. A first round (initial import) sends only what users hold. No list of old licences is kept.
-pub fn records(
-    user: &Value,
-    skus: Option<&Skus>,
-    round: Round,
-    sync_time: DateTime<Utc>,
-) -> Vec<(&'static str, Value)> {
+pub fn records(user: &Value, skus: Option<&Skus>, round: Round, sync_time: DateTime<Utc>) -> Records {
     let Some(user_id) = str_prop(user, "id") else { return Vec::new() };
-    let mut out = Vec::new();
+    let mut out = Records::new();
     if let Some(removed) = user.get("@removed") {
         if let (true, Some(skus)) = (round.incremental, skus) {
-            out.extend(skus.ids().map(|sku| (ITEM_TYPE, deletion(&record_id(user_id, sku), removed, sync_time))));
+            out.extend(
+                skus.ids().map(|sku| (ITEM_TYPE, deletion(&record_id(user_id, sku), removed, sync_time).into())),
+            );
         }
         return out;
     }
     // Without the property the entry says nothing about licences.
     let Some(assigned) = user.get("assignedLicenses").and_then(Value::as_array) else { return out };
-    out.extend(assigned.iter().filter_map(|l| live(user_id, l, skus, sync_time)).map(|r| (ITEM_TYPE, r)));
+    out.extend(assigned.iter().filter_map(|l| live(user_id, l, skus, sync_time)).map(|r| (ITEM_TYPE, r.into())));
     if let (true, Some(skus)) = (round.incremental, skus) {
         let held: Vec<&str> = assigned.iter().filter_map(|l| str_prop(l, "skuId")).collect();
         let gone = json!({"reason": "deleted"});
         out.extend(
             skus.ids()
                 .filter(|sku| !held.contains(sku))
-                .map(|sku| (ITEM_TYPE, deletion(&record_id(user_id, sku), &gone, sync_time))),
+                .map(|sku| (ITEM_TYPE, deletion(&record_id(user_id, sku), &gone, sync_time).into())),
         );
     }
     out
@@ -145,12 +141,7 @@ impl WithLicences {
 
 #[async_trait::async_trait]
 impl PageNormalizer for WithLicences {
-    async fn page(
-        &self,
-        ctx: &ExtractCtx,
-        round: Round,
-        items: &[Value],
-    ) -> Result<Vec<(&'static str, Value)>, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, round: Round, items: &[Value]) -> Result<Records, ExtractError> {
         let needs_skus = items.iter().any(|u| u.get("assignedLicenses").is_some() || u.get("@removed").is_some());
         let skus = match needs_skus {
             true => self.skus.get_or_try_init(|| load(ctx)).await?.as_ref(),

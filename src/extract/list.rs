@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::delta::{PageNormalizer, Round};
+use super::delta::{PageNormalizer, Records, Round};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
 use crate::graph::pager::Page;
@@ -36,12 +36,7 @@ impl ListExtractor {
         }
     }
 
-    async fn records(
-        &self,
-        ctx: &ExtractCtx,
-        items: &[Value],
-        first: bool,
-    ) -> Option<Result<Vec<(&'static str, Value)>, ExtractError>> {
+    async fn records(&self, ctx: &ExtractCtx, items: &[Value], first: bool) -> Option<Result<Records, ExtractError>> {
         let round = Round { incremental: false };
         if first {
             tokio::select! {

@@ -12,6 +12,7 @@ pub mod devices;
 mod fanout;
 pub mod groups;
 pub mod licences;
+pub mod line;
 pub mod list;
 pub mod record;
 pub mod roles;
@@ -39,7 +40,7 @@ use crate::airsync::state::TypeState;
 use crate::graph::{GraphClient, GraphError};
 use crate::schema::CustomField;
 
-pub use delta::{DeltaExtractor, DeltaPages, PageNormalizer, PerEntry, Round};
+pub use delta::{DeltaExtractor, DeltaPages, PageNormalizer, PerEntry, Records, Round};
 pub use list::ListExtractor;
 pub use snapshot::SnapshotDiff;
 

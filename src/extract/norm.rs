@@ -27,8 +27,14 @@ pub fn parse_ts(v: Option<&Value>) -> Option<DateTime<Utc>> {
 /// `modified_date` = the sync time (the snapshot or re-read it belongs to), never before `created_date`.
 /// The object's own modification time, where it has one, is a data field.
 pub fn record(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
+    let (created_date, modified_date) = record_dates(created, sync_time);
+    assemble(id, created_date, modified_date, data)
+}
+
+/// The `(created_date, modified_date)` texts of `record`.
+pub fn record_dates(created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>) -> (String, String) {
     let c = created.unwrap_or(sync_time);
-    assemble(id, ts(c), ts(sync_time.max(c)), data)
+    (ts(c), ts(sync_time.max(c)))
 }
 
 /// A record of an event (a log entry): both dates are the event time (else the sync time).

@@ -28,13 +28,18 @@ pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
 /// The envelope: `created_date` = the object's creation time where it has one, else the sync time (to the
 /// second); `modified_date` = the sync time (to the millisecond), never earlier than `created_date`.
 pub fn envelope(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
+    let (created_date, modified_date) = envelope_dates(created, sync_time);
+    assemble(id, created_date, modified_date, data)
+}
+
+/// The `(created_date, modified_date)` texts of the envelope.
+pub fn envelope_dates(created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>) -> (String, String) {
     let (sync_secs, sync_millis) = sync_stamps(sync_time);
-    let (created_date, modified_date) = match created {
+    match created {
         None => (sync_secs, sync_millis),
         Some(c) if c <= sync_time => (ts(c), sync_millis),
         Some(c) => (ts(c), ts_millis(c)),
-    };
-    assemble(id, created_date, modified_date, data)
+    }
 }
 
 thread_local! {

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::groups::{member_changes, membership_data};
+use super::groups::{member_changes, membership_line};
 use super::list::ListExtractor;
 use super::record::{deletion, envelope, has_properties, live_data, select_list, str_prop};
-use super::{DeltaExtractor, ExtractCtx, PerEntry};
+use super::{DeltaExtractor, ExtractCtx, PerEntry, Records};
 use crate::schema::DIRECTORY_ROLES;
 
 pub const ROLE_ITEM: &str = "directory_roles";
@@ -31,33 +31,34 @@ pub fn rbac_extractor() -> ListExtractor {
     }
 }
 
-fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
+fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
     normalize_at(obj, ctx.sync_time)
 }
 
-fn rbac_normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
-    rbac_at(obj, ctx.sync_time).map(|r| (MEMBER_ITEM, r)).into_iter().collect()
+fn rbac_normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
+    rbac_at(obj, ctx.sync_time).map(|r| (MEMBER_ITEM, r.into())).into_iter().collect()
 }
 
 /// One directoryRoles-delta entry → its role record and one `role_members` record per `members@delta` entry.
-pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str, Value)> {
+pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
     let Some(id) = str_prop(obj, "id") else { return Vec::new() };
     if let Some(removed) = obj.get("@removed") {
-        return vec![(ROLE_ITEM, deletion(id, removed, sync_time))];
+        return vec![(ROLE_ITEM, deletion(id, removed, sync_time).into())];
     }
-    let mut out = Vec::new();
+    let mut out = Records::new();
     if has_properties(obj) {
-        out.push((ROLE_ITEM, envelope(id, None, sync_time, live_data(&DIRECTORY_ROLES, obj))));
+        out.push((ROLE_ITEM, envelope(id, None, sync_time, live_data(&DIRECTORY_ROLES, obj)).into()));
     }
-    let template = str_prop(obj, "roleTemplateId").map_or(Value::Null, |t| json!(t));
+    let template = str_prop(obj, "roleTemplateId");
     for change in member_changes(obj) {
-        let mut data = membership_data(&change);
-        data.insert("role_id".into(), json!(id));
-        data.insert("role_definition_id".into(), template.clone());
-        // Members of an activated directory role hold it tenant-wide.
-        data.insert("directory_scope_id".into(), json!("/"));
-        data.insert("assignment_source".into(), json!("directoryRole"));
-        out.push((MEMBER_ITEM, envelope(&format!("{id}_{}", change.member_id), None, sync_time, data)));
+        let line = membership_line(id, &change, sync_time, |w| {
+            w.str("role_id", Some(id));
+            w.str("role_definition_id", template);
+            // Members of an activated directory role hold it tenant-wide.
+            w.str("directory_scope_id", Some("/"));
+            w.str("assignment_source", Some("directoryRole"));
+        });
+        out.push((MEMBER_ITEM, line.into()));
     }
     out
 }

@@ -2,15 +2,17 @@
 //! (`changed` = soft-deleted, `deleted` = hard-deleted), their licence assignments (`licences`), and their
 //! custom fields (on-premises extension attributes, discovered directory extensions) sent as `ext_…` keys.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Map, Value};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use super::licences::WithLicences;
-use super::record::assemble;
-use super::{DeltaPages, ExtractCtx, ExtractError, Extractor, Stop};
+use super::line::LineWriter;
+use super::record::{removed_reason, time_of};
+use super::{DeltaPages, ExtractCtx, ExtractError, Extractor, Records, Stop};
+use crate::airsync::line::Line;
 use crate::airsync::state::TypeState;
-use crate::schema::custom_fields::{select_properties, value_of};
-use crate::schema::{self, CustomField, RecordType};
+use crate::schema::custom_fields::{raw_value, select_properties, value_of};
+use crate::schema::{self, CustomField, Kind, RecordType};
 
 fn users() -> &'static RecordType {
     &schema::USERS
@@ -52,71 +54,45 @@ impl Extractor for UsersExtractor {
     }
 }
 
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// A deletion record: same id, `deleted_in_source` with the reason, dated at the sync time.
-pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Value {
-    let reason = match removed.get("reason").and_then(Value::as_str) {
-        Some("changed") => "changed",
-        _ => "deleted",
-    };
-    json!({"id": id, "created_date": ts(sync_time), "modified_date": ts(sync_time),
-           "data": {"deleted_in_source": true, "deleted_reason": reason}})
-}
-
 /// The `mail` property, unless it is a guest's `#EXT#` address (never an email).
-fn email(obj: &Value) -> Value {
-    match obj.get("mail").and_then(Value::as_str) {
-        Some(m) if !m.contains("#EXT#") && m.contains('@') => Value::String(m.to_string()),
-        _ => Value::Null,
-    }
-}
-
-fn sku_ids(obj: &Value) -> Value {
-    match obj.get("assignedLicenses").and_then(Value::as_array) {
-        Some(list) => {
-            Value::Array(list.iter().filter_map(|l| l.get("skuId").filter(|s| s.is_string()).cloned()).collect())
-        }
-        None => Value::Null,
-    }
+fn email(obj: &Value) -> Option<&str> {
+    obj.get("mail").and_then(Value::as_str).filter(|m| !m.contains("#EXT#") && m.contains('@'))
 }
 
 /// One users-delta entry → its `users` record.
-pub fn normalize(obj: &Value, ctx: &ExtractCtx) -> Vec<(&'static str, Value)> {
-    normalize_at(obj, ctx.sync_time, &ctx.custom_fields).map(|r| ("users", r)).into_iter().collect()
+pub fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
+    normalize_at(obj, ctx.sync_time, &ctx.custom_fields).map(|r| ("users", r.into())).into_iter().collect()
 }
 
-/// One users-delta entry → its record; `custom` are the users' custom fields of this sync
-/// (`schema::custom_fields::user_custom_fields`).
-pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>, custom: &[CustomField]) -> Option<Value> {
+/// One users-delta entry → its record (`@removed` → a deletion with its reason); `custom` are the users'
+/// custom fields of this sync (`schema::custom_fields::user_custom_fields`).
+pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>, custom: &[CustomField]) -> Option<Line> {
     let id = obj.get("id").and_then(Value::as_str)?;
     if let Some(removed) = obj.get("@removed") {
-        return Some(deletion(id, removed, sync_time));
+        return Some(LineWriter::new(id, None, sync_time).deleted(removed_reason(removed)));
     }
-    let mut data: Map<String, Value> = users().copy_props(obj);
-    data.insert("email".into(), email(obj));
-    data.insert("assigned_sku_ids".into(), sku_ids(obj));
-    data.insert("deleted_in_source".into(), Value::Bool(false));
-    data.insert("deleted_reason".into(), Value::Null);
+    let mut w = LineWriter::new(id, time_of(obj, "createdDateTime"), sync_time);
+    w.props(users(), obj);
+    w.str("email", email(obj));
+    match obj.get("assignedLicenses").and_then(Value::as_array) {
+        Some(list) => w.strs("assigned_sku_ids", list.iter().filter_map(|l| l.get("skuId")?.as_str())),
+        None => w.null("assigned_sku_ids"),
+    }
     for field in custom {
-        data.insert(field.key.clone(), value_of(field, obj));
+        match raw_value(field, obj) {
+            // A list keeps its non-text items as text (`value_of`).
+            Some(Value::Array(_)) if field.kind == Kind::TextList => w.value(&field.key, &value_of(field, obj)),
+            raw => w.kind(&field.key, field.kind, raw),
+        }
     }
-    let created = obj
-        .get("createdDateTime")
-        .and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc));
-    let created = created.unwrap_or(sync_time);
-    let modified = sync_time.max(created);
-    Some(assemble(id, ts(created), ts(modified), data))
+    Some(w.live())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schema::custom_fields::user_custom_fields;
+    use serde_json::json;
 
     fn at() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().with_timezone(&Utc)
@@ -126,19 +102,19 @@ mod tests {
     fn guest_ext_upn_is_never_an_email_and_false_stays_false() {
         let guest = json!({"id": "g1", "userPrincipalName": "kim_fabrikam.example#EXT#@contoso-sim.onmicrosoft.com",
                            "mail": null, "userType": "Guest", "accountEnabled": false, "createdDateTime": "2024-11-02T08:01:55Z"});
-        let r = normalize_at(&guest, at(), &[]).unwrap();
+        let r = normalize_at(&guest, at(), &[]).unwrap().to_value();
         assert_eq!(r["data"]["email"], Value::Null);
         assert_eq!(r["data"]["account_enabled"], json!(false));
         assert_eq!(r["created_date"], "2024-11-02T08:01:55Z");
-        assert_eq!(r["modified_date"], "2026-11-27T08:00:00Z");
+        assert_eq!(r["modified_date"], "2026-11-27T08:00:00.000Z");
         assert!(r["data"]["item_url_field"].as_str().unwrap().ends_with("/g1"));
     }
 
     #[test]
     fn removed_entries_become_deletions_with_reason() {
-        let soft = normalize_at(&json!({"id": "u1", "@removed": {"reason": "changed"}}), at(), &[]).unwrap();
+        let soft = normalize_at(&json!({"id": "u1", "@removed": {"reason": "changed"}}), at(), &[]).unwrap().to_value();
         assert_eq!(soft["data"], json!({"deleted_in_source": true, "deleted_reason": "changed"}));
-        let hard = normalize_at(&json!({"id": "u2", "@removed": {"reason": "deleted"}}), at(), &[]).unwrap();
+        let hard = normalize_at(&json!({"id": "u2", "@removed": {"reason": "deleted"}}), at(), &[]).unwrap().to_value();
         assert_eq!(hard["data"]["deleted_reason"], "deleted");
         assert!(normalize_at(&json!({"displayName": "no id"}), at(), &[]).is_none());
     }
@@ -152,7 +128,7 @@ mod tests {
         )
         .unwrap();
         let custom = user_custom_fields(std::slice::from_ref(&ext));
-        let r = normalize_at(&full, at(), &custom).unwrap();
+        let r = normalize_at(&full, at(), &custom).unwrap().to_value();
         let emitted: Vec<&str> =
             r["data"].as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "item_url_field").collect();
         let mut declared: Vec<&str> = users().all_fields().map(|f| f.key).collect();

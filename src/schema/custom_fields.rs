@@ -114,9 +114,9 @@ const ON_PREMISES_NAMES: [&str; 15] = [
     "extensionAttribute15",
 ];
 
-/// The field's value on a Graph user, coerced to its kind (missing → null; list items as text).
-pub fn value_of(field: &CustomField, user: &Value) -> Value {
-    let raw = match &field.source {
+/// The user's Graph value behind a custom field, as Graph returned it.
+pub fn raw_value<'a>(field: &CustomField, user: &'a Value) -> Option<&'a Value> {
+    match &field.source {
         CustomSource::OnPremises(n) => user.get("onPremisesExtensionAttributes").and_then(|a| match ON_PREMISES_NAMES
             .get(usize::from(*n).wrapping_sub(1))
         {
@@ -124,8 +124,12 @@ pub fn value_of(field: &CustomField, user: &Value) -> Value {
             None => a.get(format!("extensionAttribute{n}")),
         }),
         CustomSource::Extension(name) => user.get(name.as_str()),
-    };
-    match (field.kind, raw) {
+    }
+}
+
+/// The field's value on a Graph user, coerced to its kind (missing → null; list items as text).
+pub fn value_of(field: &CustomField, user: &Value) -> Value {
+    match (field.kind, raw_value(field, user)) {
         (Kind::TextList, Some(Value::Array(items))) => Value::Array(
             items
                 .iter()

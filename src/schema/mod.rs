@@ -223,42 +223,71 @@ impl RecordType {
     }
 }
 
+/// A Graph value coerced to a field kind, borrowing from the value where it can.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Coerced<'a> {
+    Null,
+    Str(&'a str),
+    /// A timestamp re-written to `YYYY-MM-DDTHH:MM:SSZ`.
+    Owned(String),
+    Bool(bool),
+    Int(i64),
+    /// A list: its string items (the others are dropped).
+    Strs(&'a [Value]),
+}
+
 /// Coerces a Graph value to a field kind; a value of the wrong type becomes null rather than a lie.
-pub fn coerce(kind: Kind, v: Option<&Value>) -> Value {
-    let Some(v) = v else { return Value::Null };
+pub fn coerced(kind: Kind, v: Option<&Value>) -> Coerced<'_> {
+    let Some(v) = v else { return Coerced::Null };
     match kind {
         Kind::Text | Kind::Reference(_) => match v {
-            Value::String(s) => Value::String(s.clone()),
-            _ => Value::Null,
+            Value::String(s) => Coerced::Str(s),
+            _ => Coerced::Null,
         },
         Kind::Timestamp => match v.as_str().map(|s| (s, chrono::DateTime::parse_from_rfc3339(s))) {
             // Already `YYYY-MM-DDTHH:MM:SSZ`, which is what formatting the parsed time would give back.
-            Some((s, Ok(_))) if s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => {
-                Value::String(s.to_string())
-            }
+            Some((s, Ok(_))) if s.len() == 20 && s.as_bytes()[10] == b'T' && s.ends_with('Z') => Coerced::Str(s),
             Some((_, Ok(t))) => {
-                Value::String(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                Coerced::Owned(t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             }
-            _ => Value::Null,
+            _ => Coerced::Null,
         },
         Kind::Bool => match v {
-            Value::Bool(b) => Value::Bool(*b),
-            _ => Value::Null,
+            Value::Bool(b) => Coerced::Bool(*b),
+            _ => Coerced::Null,
         },
         Kind::Int => match v.as_i64() {
-            Some(n) => Value::from(n),
-            None => Value::Null,
+            Some(n) => Coerced::Int(n),
+            None => Coerced::Null,
         },
         Kind::Enum { values, open } => match v.as_str() {
-            Some(s) if values.contains(&s) => Value::String(s.to_string()),
-            Some(_) if open => Value::String("unknownFutureValue".into()),
-            _ => Value::Null,
+            Some(s) if values.contains(&s) => Coerced::Str(s),
+            Some(_) if open => Coerced::Str("unknownFutureValue"),
+            _ => Coerced::Null,
         },
         Kind::TextList => match v {
-            Value::Array(items) => Value::Array(items.iter().filter(|i| i.is_string()).cloned().collect()),
-            _ => Value::Null,
+            Value::Array(items) => Coerced::Strs(items),
+            _ => Coerced::Null,
         },
     }
+}
+
+impl Coerced<'_> {
+    pub fn into_value(self) -> Value {
+        match self {
+            Coerced::Null => Value::Null,
+            Coerced::Str(s) => Value::String(s.to_string()),
+            Coerced::Owned(s) => Value::String(s),
+            Coerced::Bool(b) => Value::Bool(b),
+            Coerced::Int(n) => Value::from(n),
+            Coerced::Strs(items) => Value::Array(items.iter().filter(|i| i.is_string()).cloned().collect()),
+        }
+    }
+}
+
+/// Coerces a Graph value to a field kind, as a JSON value.
+pub fn coerce(kind: Kind, v: Option<&Value>) -> Value {
+    coerced(kind, v).into_value()
 }
 
 #[cfg(test)]

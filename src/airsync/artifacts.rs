@@ -76,14 +76,23 @@ impl Range {
         self.min = Some(self.min.map_or(t, |m| m.min(t)));
         self.max = Some(self.max.map_or(t, |m| m.max(t)));
     }
+
+    /// `(oldest, newest)`.
+    fn bounds(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        (self.min, self.max)
+    }
 }
+
+/// Bytes of lines handed to the compressor at once.
+const CHUNK: usize = 32 * 1024;
 
 /// One artifact being built: records gzip-compressed as they arrive (a full batch of 2,000 records
 /// weighs a few hundred KB instead of several MB of JSON values), with its count and date ranges.
 pub struct Batch {
     gz: GzEncoder<Vec<u8>>,
-    /// The line being written, reused from record to record.
-    line: Vec<u8>,
+    /// Lines not compressed yet: the encoder gets them `CHUNK` bytes at a time, as a call per line (a few
+    /// hundred bytes) costs the compressor more than the bytes themselves.
+    pending: Vec<u8>,
     count: usize,
     created: Range,
     modified: Range,
@@ -99,7 +108,7 @@ impl Batch {
     pub fn new() -> Batch {
         Batch {
             gz: GzEncoder::new(Vec::new(), Compression::fast()),
-            line: Vec::with_capacity(4096),
+            pending: Vec::new(),
             count: 0,
             created: Range::default(),
             modified: Range::default(),
@@ -110,14 +119,19 @@ impl Batch {
     pub fn add(&mut self, record: &Value) -> std::io::Result<()> {
         self.created.add(record.get("created_date").and_then(Value::as_str));
         self.modified.add(record.get("modified_date").and_then(Value::as_str));
-        // One write per record: serde's many small writes straight into the encoder are slow.
-        self.line.clear();
         if self.count > 0 {
-            self.line.push(b'\n');
+            self.pending.push(b'\n');
         }
-        serde_json::to_writer(&mut self.line, record)?;
-        self.gz.write_all(&self.line)?;
+        serde_json::to_writer(&mut self.pending, record)?;
         self.count += 1;
+        self.compress_full_chunk()
+    }
+
+    fn compress_full_chunk(&mut self) -> std::io::Result<()> {
+        if self.pending.len() >= CHUNK {
+            self.gz.write_all(&self.pending)?;
+            self.pending.clear();
+        }
         Ok(())
     }
 
@@ -130,15 +144,16 @@ impl Batch {
         self.created.add(Some(&line.created_date));
         self.modified.add(Some(&line.modified_date));
         if self.count > 0 {
-            self.gz.write_all(b"\n")?;
+            self.pending.push(b'\n');
         }
-        self.gz.write_all(&line.json)?;
+        self.pending.extend_from_slice(&line.json);
         self.count += 1;
-        Ok(())
+        self.compress_full_chunk()
     }
 
     /// The finished gzip JSON Lines file.
-    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+    pub fn finish(mut self) -> std::io::Result<Vec<u8>> {
+        self.gz.write_all(&self.pending)?;
         self.gz.finish()
     }
 }
@@ -283,9 +298,10 @@ impl ArtifactSink {
         if batch.count == 0 {
             return Ok(());
         }
-        let Batch { gz, count, created, modified, .. } = batch;
-        let encoded =
-            gz.finish().map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
+        let (count, created, modified) = (batch.count, batch.created.bounds(), batch.modified.bounds());
+        let encoded = batch
+            .finish()
+            .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
         let id = match self.store.put(item_type, bytes::Bytes::from(encoded), confirm).await {
             Ok(id) => id,
             Err(message) => {
@@ -297,10 +313,10 @@ impl ArtifactSink {
             id,
             item_type: item_type.to_string(),
             item_count: count,
-            oldest_created_date: iso(created.min),
-            newest_created_date: iso(created.max),
-            oldest_modified_date: iso(modified.min),
-            newest_modified_date: iso(modified.max),
+            oldest_created_date: iso(created.0),
+            newest_created_date: iso(created.1),
+            oldest_modified_date: iso(modified.0),
+            newest_modified_date: iso(modified.1),
         };
         let size = serde_json::to_string(&descriptor).map(|s| s.len()).unwrap_or(0);
         self.listed_bytes.fetch_add(size, Ordering::Relaxed);

@@ -488,3 +488,30 @@ async fn without_organization_read_all_licences_still_flow_unnamed() {
     assert_eq!(ids(&lic), ["u1_s1"]);
     assert_eq!(lic[0]["data"]["sku_part_number"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_sign_in_seen_again_on_a_later_page_is_sent_once() {
+    // New sign-ins arriving while the window is paged (newest first) push older ones onto the next page.
+    let event = |id: &str| {
+        json!({"id": id, "createdDateTime": "2026-11-27T07:00:00Z", "userId": "u1",
+                                  "status": {"errorCode": 0}})
+    };
+    let f = fake(
+        vec![
+            (
+                "/v1.0/auditLogs/signIns",
+                json!({"@odata.nextLink": "{base}/v1.0/auditLogs/signIns?$skiptoken=p2",
+                       "value": [event("s1"), event("s2")]}),
+            ),
+            ("/v1.0/auditLogs/signIns#p2", json!({"value": [event("s2"), event("s3")]})),
+        ],
+        Duration::from_secs(60),
+    )
+    .await;
+    let mut state = TypeState::default();
+    let ex = entra_airsync::extract::window::sign_in_logs();
+    assert_eq!(ex.run(&f.ctx, &mut state).await.unwrap(), Stop::Finished);
+    f.ctx.sink.flush().await.unwrap();
+    assert_eq!(ids(&f.store.records("sign_in_logs")), ["s1", "s2", "s3"]);
+    assert_eq!(state.items, 3);
+}

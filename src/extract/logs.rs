@@ -2,23 +2,32 @@
 //! sign-ins (status, device, location, Conditional Access results flattened); dates are the event time.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::norm::{at, event_record, id_of, json_text, kind_at, live, parse_ts};
-use crate::schema::{self, Kind, RecordType};
+use super::line::LineWriter;
+use super::norm::{at, id_of, parse_ts, ts};
+use crate::airsync::line::Line;
+use crate::schema::{self, Kind};
 
-fn targets_pick(obj: &Value, key: &str) -> Value {
-    match obj.get("targetResources").and_then(Value::as_array) {
-        Some(list) => Value::Array(list.iter().filter_map(|t| t.get(key).filter(|v| v.is_string()).cloned()).collect()),
-        None => Value::Null,
+/// A record of an event: both dates are the event time (else the sync time).
+fn event_writer(id: &str, at: Option<DateTime<Utc>>, sync_time: DateTime<Utc>) -> LineWriter {
+    let t = ts(at.unwrap_or(sync_time));
+    LineWriter::with_dates(id, t.clone(), t)
+}
+
+/// Compact JSON text of a nested object (null when absent or null).
+fn write_json_text(w: &mut LineWriter, key: &str, v: Option<&Value>) {
+    match v {
+        None | Some(Value::Null) => w.null(key),
+        Some(v) => w.str(key, Some(&v.to_string())),
     }
 }
 
 /// A directory audit event → its record.
-pub fn normalize_audit(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
-    let rt: &RecordType = &schema::DIRECTORY_AUDIT_LOGS;
+pub fn normalize_audit(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = id_of(obj)?;
-    let mut data: Map<String, Value> = rt.copy_props(obj);
+    let mut w = event_writer(id, parse_ts(obj.get("activityDateTime")), sync_time);
+    w.props(&schema::DIRECTORY_AUDIT_LOGS, obj);
     for (key, pointer) in [
         ("initiated_by_user_id", "/initiatedBy/user/id"),
         ("initiated_by_user_principal_name", "/initiatedBy/user/userPrincipalName"),
@@ -28,51 +37,55 @@ pub fn normalize_audit(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
         ("initiated_by_service_principal_id", "/initiatedBy/app/servicePrincipalId"),
         ("ip_address", "/initiatedBy/user/ipAddress"),
     ] {
-        data.insert(key.into(), kind_at(obj, pointer, Kind::Text));
+        w.kind(key, Kind::Text, at(obj, pointer));
     }
-    data.insert("target_ids".into(), targets_pick(obj, "id"));
-    data.insert("target_types".into(), targets_pick(obj, "type"));
-    data.insert("target_display_names".into(), targets_pick(obj, "displayName"));
-    data.insert("target_user_principal_names".into(), targets_pick(obj, "userPrincipalName"));
-    data.insert(
-        "target_count".into(),
-        obj.get("targetResources").and_then(Value::as_array).map_or(Value::Null, |l| Value::from(l.len() as u64)),
-    );
-    data.insert("target_resources_json".into(), json_text(obj.get("targetResources")));
-    data.insert("additional_details_json".into(), json_text(obj.get("additionalDetails")));
-    live(&mut data);
-    Some(event_record(id, parse_ts(obj.get("activityDateTime")), sync_time, data))
+    let targets = obj.get("targetResources").and_then(Value::as_array);
+    for (key, prop) in [
+        ("target_ids", "id"),
+        ("target_types", "type"),
+        ("target_display_names", "displayName"),
+        ("target_user_principal_names", "userPrincipalName"),
+    ] {
+        match targets {
+            Some(list) => w.strs(key, list.iter().filter_map(|t| t.get(prop)?.as_str())),
+            None => w.null(key),
+        }
+    }
+    match targets {
+        Some(list) => w.value("target_count", &Value::from(list.len() as u64)),
+        None => w.null("target_count"),
+    }
+    write_json_text(&mut w, "target_resources_json", obj.get("targetResources"));
+    write_json_text(&mut w, "additional_details_json", obj.get("additionalDetails"));
+    Some(w.live())
 }
 
 /// A sign-in event → its record.
-pub fn normalize_sign_in(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
-    let rt: &RecordType = &schema::SIGN_IN_LOGS;
+pub fn normalize_sign_in(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = id_of(obj)?;
-    let mut data: Map<String, Value> = rt.copy_props(obj);
+    let mut w = event_writer(id, parse_ts(obj.get("createdDateTime")), sync_time);
+    w.props(&schema::SIGN_IN_LOGS, obj);
     for (key, _, kind, pointer) in schema::SIGN_IN_NESTED_FIELDS {
-        data.insert((*key).to_string(), kind_at(obj, pointer, *kind));
+        w.kind(key, *kind, at(obj, pointer));
     }
-    let policies = obj.get("appliedConditionalAccessPolicies").and_then(Value::as_array);
-    data.insert(
-        "applied_ca_policy_ids".into(),
-        policies.map_or(Value::Null, |l| {
-            Value::Array(l.iter().filter_map(|p| p.get("id").filter(|v| v.is_string()).cloned()).collect())
-        }),
-    );
-    data.insert(
-        "applied_ca_policy_results".into(),
-        policies.map_or(Value::Null, |l| {
-            Value::Array(
-                l.iter()
-                    .map(|p| {
-                        let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("");
-                        let name = if s("displayName").is_empty() { s("id") } else { s("displayName") };
-                        Value::String(format!("{name}: {}", s("result")))
-                    })
-                    .collect(),
-            )
-        }),
-    );
+    match obj.get("appliedConditionalAccessPolicies").and_then(Value::as_array) {
+        Some(policies) => {
+            w.strs("applied_ca_policy_ids", policies.iter().filter_map(|p| p.get("id")?.as_str()));
+            let results: Vec<String> = policies
+                .iter()
+                .map(|p| {
+                    let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("");
+                    let name = if s("displayName").is_empty() { s("id") } else { s("displayName") };
+                    format!("{name}: {}", s("result"))
+                })
+                .collect();
+            w.strs("applied_ca_policy_results", results.iter().map(String::as_str));
+        }
+        None => {
+            w.null("applied_ca_policy_ids");
+            w.null("applied_ca_policy_results");
+        }
+    }
     let who = ["userPrincipalName", "userDisplayName", "userId"]
         .iter()
         .find_map(|k| obj.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
@@ -83,7 +96,25 @@ pub fn normalize_sign_in(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value>
         Some(code) => format!("failure {code}"),
         None => "unknown result".to_string(),
     };
-    data.insert("summary".into(), Value::String(format!("{who} → {app} ({outcome})")));
-    live(&mut data);
-    Some(event_record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
+    w.str("summary", Some(&format!("{who} → {app} ({outcome})")));
+    Some(w.live())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_event_is_dated_at_its_own_time_else_the_sync() {
+        let sync = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap();
+        let r = normalize_sign_in(&json!({"id": "s1", "createdDateTime": "2024-01-10T09:12:44Z"}), sync).unwrap();
+        assert_eq!(
+            (r.created_date.as_str(), r.modified_date.as_str()),
+            ("2024-01-10T09:12:44Z", "2024-01-10T09:12:44Z")
+        );
+        let r = normalize_audit(&json!({"id": "a1", "activityDateTime": "0001-01-01T00:00:00Z"}), sync).unwrap();
+        assert_eq!(r.created_date, "2026-03-01T00:00:00Z", "Graph's never is not a date");
+        assert_eq!(r.to_value()["data"]["target_count"], Value::Null);
+    }
 }

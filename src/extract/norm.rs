@@ -37,12 +37,6 @@ pub fn record_dates(created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>) ->
     (ts(c), ts(sync_time.max(c)))
 }
 
-/// A record of an event (a log entry): both dates are the event time (else the sync time).
-pub fn event_record(id: &str, at: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
-    let t = ts(at.unwrap_or(sync_time));
-    assemble(id, t.clone(), t, data)
-}
-
 /// The value at a JSON pointer (`/conditions/users/includeUsers`), if any.
 pub fn at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a Value> {
     pointer_get(obj, pointer).filter(|v| !v.is_null())
@@ -131,9 +125,6 @@ mod tests {
         assert_eq!(r["modified_date"], "2026-03-01T00:00:00Z");
         let r = record("x", Some(t("2027-01-10T09:12:44Z")), sync, Map::new());
         assert_eq!(r["modified_date"], "2027-01-10T09:12:44Z", "never before created");
-        let r = event_record("x", Some(t("2024-01-10T09:12:44Z")), sync, Map::new());
-        assert_eq!(r["created_date"], "2024-01-10T09:12:44Z");
-        assert_eq!(r["modified_date"], "2024-01-10T09:12:44Z");
     }
 
     #[test]

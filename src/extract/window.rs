@@ -5,10 +5,12 @@ use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 
 use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
 
-use super::fullread::{NormalizeOne, PageWalk, Step};
+use super::fullread::{PageWalk, Step};
 use super::norm::filter_floor;
 use super::{logs, ExtractCtx, ExtractError, Extractor, Stop};
+use crate::airsync::line::Line;
 use crate::airsync::state::TypeState;
 use crate::graph::GraphError;
 
@@ -37,7 +39,8 @@ pub struct WindowExtractor {
     /// The property the window filters on (`activityDateTime`, `createdDateTime`).
     pub time_property: &'static str,
     pub top: u32,
-    pub normalize: NormalizeOne,
+    /// One event → its record, written straight to its line.
+    pub normalize: fn(&Value, DateTime<Utc>) -> Option<Line>,
 }
 
 impl WindowExtractor {

@@ -5,7 +5,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::store::is_special_item_type;
+use super::line::is_special_item_type;
 
 /// One artifact slot, created by `upload-url`.
 #[derive(Debug, Clone)]

@@ -316,7 +316,7 @@ impl Driver {
                 Some((t, lines))
             });
             if let Some((t, lines)) = todo {
-                let n = inner.store.lock().map(|mut s| s.apply_artifact(&t, &lines)).unwrap_or(0);
+                let n = inner.store.lock().map(|mut s| s.apply_values(&t, lines)).unwrap_or(0);
                 applied.push((t, n));
             }
         }

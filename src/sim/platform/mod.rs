@@ -6,6 +6,8 @@ mod cli;
 mod driver;
 pub mod events;
 mod faults;
+mod line;
+mod record;
 mod server;
 mod state;
 mod store;
@@ -21,7 +23,8 @@ pub use artifacts::{check_line, parse_jsonl, parse_jsonl_gz};
 pub use cli::{run_standalone, PlatformSimArgs, RunMode};
 pub use driver::{Connection, Driver, DriverOptions, FnWorker, HttpWorker, RunReport, Spelling, WorkerHandle};
 pub use faults::FaultRule;
-pub use store::{LoadCounters, RecordStore, StoredRecord};
+pub use record::StoredRecord;
+pub use store::{LoadCounters, RecordStore};
 pub use verify::{verify, TypeCounts, VerifyReport};
 
 /// How the emulator listens and who it is.

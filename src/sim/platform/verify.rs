@@ -7,7 +7,8 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::store::{RecordStore, StoredRecord};
+use super::record::StoredRecord;
+use super::store::RecordStore;
 
 /// Mismatch messages kept (the count is always exact).
 const MAX_MESSAGES: usize = 50;
@@ -155,11 +156,11 @@ fn check_gone(
     mm: &mut Mismatches,
 ) {
     let reasons = deleted_reasons(truth, truth_key);
-    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
-        if live.contains_key(id.as_str()) {
+    for (id, rec) in store.iter(item_type) {
+        if live.contains_key(id) {
             continue;
         }
-        if !is_deleted(rec) {
+        if !is_deleted(&rec) {
             mm.push(format!("{item_type}/{id}: not in the tenant but not marked deleted_in_source"));
             continue;
         }
@@ -173,9 +174,8 @@ fn check_gone(
 }
 
 fn counts_for(store: &RecordStore, item_type: &str, expected: usize) -> TypeCounts {
-    let recs = store.records.get(item_type);
-    let deleted = recs.map_or(0, |m| m.values().filter(|r| is_deleted(r)).count());
-    let total = recs.map_or(0, |m| m.len());
+    let deleted = store.iter(item_type).filter(|(_, r)| is_deleted(r)).count();
+    let total = store.count(item_type);
     TypeCounts { expected, present: total - deleted, deleted }
 }
 
@@ -199,6 +199,7 @@ pub fn check_users(store: &RecordStore, truth: &Value, mm: &mut Mismatches) -> T
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        let rec = &rec;
         if is_deleted(rec) {
             mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
         }
@@ -271,6 +272,7 @@ fn check_objects(
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        let rec = &rec;
         if is_deleted(rec) {
             mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
         }
@@ -299,6 +301,7 @@ fn check_expected_live(
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        let rec = &rec;
         if is_deleted(rec) {
             mm.push(format!("{tag}: {live_phrase} marked deleted_in_source"));
         }
@@ -321,12 +324,13 @@ fn check_relations(
     mm: &mut Mismatches,
 ) {
     check_expected_live(store, item_type, expected, "exists in the tenant but is", mm);
-    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+    for (id, rec) in store.iter(item_type) {
         if expected.contains_key(id) || skip(id) {
             continue;
         }
         let parent = rec.data.get(parent_field).and_then(Value::as_str).unwrap_or_default();
-        let parent_gone = !live_parents.contains(parent) && store.get(parent_type, parent).is_some_and(is_deleted);
+        let parent_gone =
+            !live_parents.contains(parent) && store.get(parent_type, parent).is_some_and(|r| is_deleted(&r));
         if !parent_gone {
             mm.push(format!("{item_type}/{id}: not in the tenant but still in the store"));
         }
@@ -335,14 +339,7 @@ fn check_relations(
 
 /// The newest `modified_date` of the records `pick` selects: the time of the latest snapshot.
 fn latest_snapshot(store: &RecordStore, item_type: &str, pick: &dyn Fn(&str) -> bool) -> Option<DateTime<FixedOffset>> {
-    store
-        .records
-        .get(item_type)
-        .into_iter()
-        .flatten()
-        .filter(|(id, _)| pick(id))
-        .filter_map(|(_, r)| parse_time(&r.modified_date))
-        .max()
+    store.iter(item_type).filter(|(id, _)| pick(id)).filter_map(|(_, r)| parse_time(&r.modified_date)).max()
 }
 
 /// Snapshot records (`pick`): the expected ones present with equal fields; the others deleted or older than
@@ -360,6 +357,7 @@ fn check_snapshot(
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        let rec = &rec;
         if is_deleted(rec) {
             mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
         }
@@ -369,8 +367,8 @@ fn check_snapshot(
         check_dates(&tag, rec, created.as_ref(), mm);
     }
     let latest = latest_snapshot(store, item_type, pick);
-    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
-        if !pick(id) || expected.contains_key(id) || is_deleted(rec) {
+    for (id, rec) in store.iter(item_type) {
+        if !pick(id) || expected.contains_key(id) || is_deleted(&rec) {
             continue;
         }
         if parse_time(&rec.modified_date) >= latest {
@@ -380,8 +378,7 @@ fn check_snapshot(
 }
 
 fn relation_counts(store: &RecordStore, item_type: &str, expected: usize, pick: &dyn Fn(&str) -> bool) -> TypeCounts {
-    let recs: Vec<&StoredRecord> =
-        store.records.get(item_type).into_iter().flatten().filter(|(id, _)| pick(id)).map(|(_, r)| r).collect();
+    let recs: Vec<StoredRecord> = store.iter(item_type).filter(|(id, _)| pick(id)).map(|(_, r)| r).collect();
     let deleted = recs.iter().filter(|r| is_deleted(r)).count();
     TypeCounts { expected, present: recs.len() - deleted, deleted }
 }
@@ -450,13 +447,8 @@ pub fn check_role_members(store: &RecordStore, truth: &Value, mm: &mut Mismatche
     check_snapshot(store, "role_members", &rbac, &is_rbac, mm);
     let mut counts = relation_counts(store, "role_members", members.len(), &|id| !is_rbac(id));
     let latest = latest_snapshot(store, "role_members", &is_rbac);
-    let current = store
-        .records
-        .get("role_members")
-        .into_iter()
-        .flatten()
-        .filter(|(id, r)| is_rbac(id) && parse_time(&r.modified_date) >= latest)
-        .count();
+    let current =
+        store.iter("role_members").filter(|(id, r)| is_rbac(id) && parse_time(&r.modified_date) >= latest).count();
     counts.expected += rbac.len();
     counts.present += current;
     counts
@@ -602,8 +594,8 @@ pub fn check_license_assignments(store: &RecordStore, truth: &Value, mm: &mut Mi
     }
     check_expected_live(store, "license_assignments", &expected, "assigned in the tenant but", mm);
     if skus.is_some() {
-        for (id, rec) in store.records.get("license_assignments").into_iter().flatten() {
-            if !expected.contains_key(id) && !is_deleted(rec) {
+        for (id, rec) in store.iter("license_assignments") {
+            if !expected.contains_key(id) && !is_deleted(&rec) {
                 mm.push(format!("license_assignments/{id}: no longer assigned but not marked deleted_in_source"));
             }
         }
@@ -654,6 +646,7 @@ fn pol_snapshot(store: &RecordStore, item_type: &str, expected: &PolExpected, mm
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        let rec = &rec;
         if is_deleted(rec) {
             mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
         }
@@ -666,10 +659,9 @@ fn pol_snapshot(store: &RecordStore, item_type: &str, expected: &PolExpected, mm
         }
         check_dates(&tag, rec, created.as_ref(), mm);
     }
-    let records = store.records.get(item_type);
-    let latest = records.into_iter().flatten().filter_map(|(_, r)| parse_time(&r.modified_date)).max();
-    for (id, rec) in records.into_iter().flatten() {
-        if !expected.contains_key(id) && !is_deleted(rec) && parse_time(&rec.modified_date) >= latest {
+    let latest = store.iter(item_type).filter_map(|(_, r)| parse_time(&r.modified_date)).max();
+    for (id, rec) in store.iter(item_type) {
+        if !expected.contains_key(id) && !is_deleted(&rec) && parse_time(&rec.modified_date) >= latest {
             mm.push(format!("{item_type}/{id}: in the latest snapshot but not in the tenant"));
         }
     }
@@ -679,7 +671,7 @@ fn pol_snapshot(store: &RecordStore, item_type: &str, expected: &PolExpected, mm
 /// The time of the first full read of a per-user type (its oldest record): users created later are read
 /// when an audit event names them ("Add user", security-info events); none named: not expected yet.
 fn pol_first_read(store: &RecordStore, item_type: &str) -> Option<DateTime<FixedOffset>> {
-    store.records.get(item_type).into_iter().flatten().filter_map(|(_, r)| parse_time(&r.modified_date)).min()
+    store.iter(item_type).filter_map(|(_, r)| parse_time(&r.modified_date)).min()
 }
 
 /// Whether a user was created after `t` (to the second: Graph's `createdDateTime` has no fraction).
@@ -701,7 +693,7 @@ pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut
         .filter_map(|u| u.get("id").and_then(Value::as_str).map(|id| (id, u)))
         .collect();
     let first_read = pol_first_read(store, item_type);
-    let from_report = store.records.get("user_registration_details").is_some_and(|r| !r.is_empty());
+    let from_report = store.count("user_registration_details") > 0;
     let mut expected: HashMap<String, &Value> = HashMap::new();
     let mut report_types: HashMap<String, String> = HashMap::new();
     if from_report {
@@ -724,7 +716,7 @@ pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut
         }
     }
     let read_users: std::collections::HashSet<&str> =
-        store.records.get(item_type).into_iter().flatten().map(|(id, _)| id.split('_').next().unwrap_or("")).collect();
+        store.iter(item_type).map(|(id, _)| id.split('_').next().unwrap_or("")).collect();
     for (id, method) in &expected {
         let user = id.split('_').next().unwrap_or("");
         let tag = format!("{item_type}/{id}");
@@ -735,6 +727,7 @@ pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        let rec = &rec;
         if is_deleted(rec) {
             mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
         }
@@ -768,15 +761,15 @@ pub fn check_authentication_methods(store: &RecordStore, truth: &Value, mm: &mut
         check_dates(&tag, rec, created, mm);
     }
     let mut latest: HashMap<&str, Option<DateTime<FixedOffset>>> = HashMap::new();
-    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+    for (id, rec) in store.iter(item_type) {
         let user = id.split('_').next().unwrap_or("");
         let t = parse_time(&rec.modified_date);
         let e = latest.entry(user).or_insert(t);
         *e = (*e).max(t);
     }
-    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
+    for (id, rec) in store.iter(item_type) {
         let user = id.split('_').next().unwrap_or("");
-        if expected.contains_key(id) || is_deleted(rec) || !users.contains_key(user) {
+        if expected.contains_key(id) || is_deleted(&rec) || !users.contains_key(user) {
             continue;
         }
         if parse_time(&rec.modified_date) >= latest.get(user).copied().flatten() {
@@ -806,6 +799,7 @@ pub fn check_user_registration_details(store: &RecordStore, truth: &Value, mm: &
             }
             continue;
         };
+        let rec = &rec;
         for (field, prop) in [
             ("user_principal_name", "userPrincipalName"),
             ("is_mfa_registered", "isMfaRegistered"),
@@ -823,8 +817,8 @@ pub fn check_user_registration_details(store: &RecordStore, truth: &Value, mm: &
         field_eq(&tag, rec, "user_id", &Value::String(id.to_string()), mm);
         check_dates(&tag, rec, None, mm);
     }
-    for (id, rec) in store.records.get(item_type).into_iter().flatten() {
-        if !expected.contains(id.as_str()) && !is_deleted(rec) && (rows.is_empty() || users.contains_key(id.as_str())) {
+    for (id, rec) in store.iter(item_type) {
+        if !expected.contains(id) && !is_deleted(&rec) && (rows.is_empty() || users.contains_key(id)) {
             mm.push(format!("{item_type}/{id}: not a report row of the tenant (licence {})", truth["licence"]));
         }
     }
@@ -940,6 +934,7 @@ fn pol_log(
             mm.push(format!("{tag}: missing from the store"));
             continue;
         };
+        let rec = &rec;
         field_eq(&tag, rec, field.0, &pol_at(e, field.1), mm);
         let want = e.get(time).and_then(pol_second);
         if pol_second(&rec.created_date) != want || pol_second(&rec.modified_date) != want {
@@ -980,6 +975,7 @@ pub fn check_user_custom_fields(store: &RecordStore, truth: &Value, mm: &mut Mis
     for u in &users {
         let Some(id) = u.get("id").and_then(Value::as_str) else { continue };
         let Some(rec) = store.get("users", id) else { continue };
+        let rec = &rec;
         checked += 1;
         for f in &fields {
             let tag = format!("users/{id}");
@@ -1061,14 +1057,13 @@ mod tests {
     }
 
     fn patch(s: &mut RecordStore, id: &str, f: impl FnOnce(&mut StoredRecord)) {
-        let r = s.records.get_mut("users").unwrap().get_mut(id).unwrap();
-        f(r);
+        s.patch("users", id, f);
     }
 
     #[test]
     fn detects_each_kind() {
         let m = mismatch_after(|s| {
-            s.records.get_mut("users").unwrap().remove("u1");
+            s.remove("users", "u1");
         });
         assert!(m[0].contains("missing"), "{m:?}");
         let m = mismatch_after(|s| patch(s, "u1", |r| r.data["display_name"] = json!("Bob")));

@@ -14,7 +14,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
-use super::artifacts::{check_line, parse_jsonl_gz};
+use super::artifacts::{check_line, digest_lines, parse_jsonl_gz};
 use super::events::{is_extractor_answer, is_stateless, valid_answers};
 use super::state::parse_update_body;
 use super::Inner;
@@ -401,9 +401,9 @@ fn check_artifacts(inner: &Inner, tag: &str, request_id: &str, list: &[Value]) {
                 problems.push(format!("artifact {id}: item_type {t} but uploaded as {}", a.file_name));
             }
         }
-        if let (Some(c), Some(lines)) = (item_count, a.lines.as_ref()) {
-            if c != lines.len() as u64 {
-                problems.push(format!("artifact {id}: item_count {c} but the file has {} lines", lines.len()));
+        if let (Some(c), Some(lines)) = (item_count, a.line_count) {
+            if c != lines as u64 {
+                problems.push(format!("artifact {id}: item_count {c} but the file has {lines} lines"));
             }
         }
     }
@@ -656,14 +656,15 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
                 if bad > 5 {
                     inner.violation(format!("{tag}: {} more bad lines", bad - 5));
                 }
-                lines = Some(ls);
+                lines = Some((ls.len(), digest_lines(&item_type, ls)));
             }
         }
     }
     if let Ok(mut store) = inner.artifacts.lock() {
         if let Some(a) = store.by_n(n) {
             a.bytes = Some(bytes);
-            a.lines = lines;
+            a.line_count = lines.as_ref().map(|(count, _)| *count);
+            a.lines = lines.map(|(_, digested)| digested);
         }
     }
     let mut r = Response::new(Full::new(Bytes::new()));

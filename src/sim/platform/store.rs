@@ -113,9 +113,7 @@ impl RecordStore {
     }
 
     /// Apply every line of one artifact. Returns the number of lines applied.
-    pub fn apply_values(&mut self, item_type: &str, lines: Vec<Value>) -> usize {
-        let mut shapes = Shapes::default();
-        let lines: Vec<Line> = lines.into_iter().map(|l| digest(item_type, l, &mut shapes)).collect();
+    pub fn apply_artifact(&mut self, item_type: &str, lines: Vec<Line>) -> usize {
         lines.into_iter().map(|l| self.apply(item_type, l)).filter(Result::is_ok).count()
     }
 

@@ -74,13 +74,12 @@ impl RecordStore {
 
     /// One record, decoded.
     pub fn get(&self, item_type: &str, id: &str) -> Option<StoredRecord> {
-        self.lookup(item_type, id).map(|(_, r)| r)
+        self.records.get(item_type)?.get(id).map(|r| r.decode(id))
     }
 
-    /// One record, decoded, with its id as the store holds it (to keep in a set while verifying).
-    pub fn lookup<'a>(&'a self, item_type: &str, id: &str) -> Option<(&'a str, StoredRecord)> {
-        let (id, r) = self.records.get(item_type)?.get_key_value(id)?;
-        Some((&**id, r.decode(id)))
+    /// The id of a record as the store holds it (to keep in a set while verifying).
+    pub fn key<'a>(&'a self, item_type: &str, id: &str) -> Option<&'a str> {
+        self.records.get(item_type)?.get_key_value(id).map(|(held, _)| &**held)
     }
 
     /// Number of records of a type (deleted ones included).

@@ -165,6 +165,18 @@ impl PlatformSim {
         self.inner.violations_since(0)
     }
 
+    /// Compare the record store with a ground truth, in place (no snapshot of the store is taken).
+    pub fn verify(&self, truth: &dyn crate::sim::truth::Truth) -> VerifyReport {
+        match self.inner.store.lock() {
+            Ok(store) => verify(&store, truth),
+            Err(_) => VerifyReport {
+                mismatches: vec!["the record store's lock is poisoned".into()],
+                mismatch_count: 1,
+                ..VerifyReport::default()
+            },
+        }
+    }
+
     /// A snapshot of the record store.
     pub fn store(&self) -> RecordStore {
         self.inner.store.lock().map(|s| s.clone()).unwrap_or_default()

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::line::{digest, is_special_item_type, Line};
 use super::record::Shapes;
+use super::spool::Body;
 
 /// One artifact slot, created by `upload-url`.
 #[derive(Debug, Clone)]
@@ -19,7 +20,8 @@ pub struct Artifact {
     pub item_type: String,
     /// form_data fields the upload must carry, in order.
     pub form_data: Vec<(String, String)>,
-    pub bytes: Option<Vec<u8>>,
+    /// The uploaded bytes (none until uploaded).
+    pub bytes: Option<Body>,
     /// Lines in the file (when the upload was a valid `*.jsonl.gz`).
     pub line_count: Option<usize>,
     /// Its lines digested for the loader (for the file's item type), until the loader takes them.

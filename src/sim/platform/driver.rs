@@ -319,7 +319,7 @@ impl Driver {
                     return Some((t, lines));
                 }
                 // Listed as a type unlike the file's: digest its lines again, for the listed type.
-                let values = parse_jsonl_gz(a.bytes.as_deref()?).ok()?;
+                let values = parse_jsonl_gz(&a.bytes.as_ref()?.read()?).ok()?;
                 Some((t.clone(), digest_lines(&t, values)))
             });
             if let Some((t, lines)) = todo {

@@ -9,6 +9,7 @@ mod faults;
 mod line;
 mod record;
 mod server;
+mod spool;
 mod state;
 mod store;
 mod verify;
@@ -72,6 +73,8 @@ pub(crate) struct Inner {
     pub violations: Mutex<Vec<String>>,
     pub states: Mutex<state::StateStore>,
     pub artifacts: Mutex<artifacts::ArtifactStore>,
+    /// Where uploaded bytes are kept.
+    pub spool: spool::Spool,
     /// request_id → invocation.
     pub invocations: Mutex<HashMap<String, Invocation>>,
     pub store: Mutex<RecordStore>,
@@ -120,6 +123,7 @@ impl PlatformSim {
             violations: Mutex::new(Vec::new()),
             states: Mutex::new(state::StateStore::default()),
             artifacts: Mutex::new(artifacts::ArtifactStore::default()),
+            spool: spool::Spool::new(),
             invocations: Mutex::new(HashMap::new()),
             store: Mutex::new(RecordStore::default()),
             idm_counts: Mutex::new(BTreeMap::new()),
@@ -209,7 +213,9 @@ impl PlatformSim {
 
     /// Raw bytes of an uploaded artifact.
     pub fn artifact_bytes(&self, artifact_id: &str) -> Option<Vec<u8>> {
-        self.inner.artifacts.lock().ok().and_then(|mut a| a.by_id(artifact_id).and_then(|a| a.bytes.clone()))
+        let body =
+            self.inner.artifacts.lock().ok().and_then(|mut a| a.by_id(artifact_id).and_then(|a| a.bytes.clone()));
+        body?.read()
     }
 
     /// Number of artifact slots handed out.

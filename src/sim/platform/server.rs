@@ -660,9 +660,10 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
             }
         }
     }
+    let body = inner.spool.keep(n, bytes);
     if let Ok(mut store) = inner.artifacts.lock() {
         if let Some(a) = store.by_n(n) {
-            a.bytes = Some(bytes);
+            a.bytes = Some(body);
             a.line_count = lines.as_ref().map(|(count, _)| *count);
             a.lines = lines.map(|(_, digested)| digested);
         }
@@ -726,13 +727,14 @@ fn download_url(inner: &Inner, query: &HashMap<String, String>) -> Resp {
 }
 
 fn download(inner: &Inner, path: &str) -> Resp {
-    let bytes = path_n(path, "/download/").and_then(|n| {
+    let body = path_n(path, "/download/").and_then(|n| {
         inner
             .artifacts
             .lock()
             .ok()
             .and_then(|mut s| s.by_n(n).and_then(|a| Some((a.bytes.clone()?, a.file_type.clone()))))
     });
+    let bytes = body.and_then(|(body, file_type)| Some((body.read()?, file_type)));
     match bytes {
         Some((b, file_type)) => {
             let mut r = Response::new(Full::new(Bytes::from(b)));

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 pub use crate::sim::graph::Preset;
 use crate::sim::graph::{GraphSim, GraphSimOptions, MutationSpec};
-use crate::sim::platform::{verify, Connection, Driver, DriverOptions, HttpWorker, PlatformOptions, PlatformSim};
+use crate::sim::platform::{Connection, Driver, DriverOptions, HttpWorker, PlatformOptions, PlatformSim};
+use crate::sim::truth::Truth;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -137,48 +138,53 @@ const REPORT_PAGE: u64 = 999;
 /// read at the largest page, at least one request per log endpoint per sync; the registration report in
 /// full (full sync), or per user named by the audit events (incremental) unless reading it all is cheaper.
 /// `since`: the incremental window start (the previous sync start minus the overlap); None for a full sync.
-pub fn report_requests(truth: &Value, since: Option<chrono::DateTime<chrono::Utc>>) -> u64 {
+pub fn report_requests(truth: &dyn Truth, since: Option<chrono::DateTime<chrono::Utc>>) -> u64 {
     let extracted = |rt: &str| crate::schema::record_type(rt).is_some();
-    let licensed = truth.get("licence").and_then(Value::as_str).is_some_and(|l| l != "Free");
-    let events = |key: &str, time: &str| -> Vec<&Value> {
-        let all = truth.get(key).and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
-        match since {
-            None => all,
-            Some(since) => all
-                .into_iter()
-                .filter(|e| crate::extract::norm::parse_ts(e.get(time)).is_none_or(|t| t >= since))
-                .collect(),
-        }
+    let licensed = truth.value("licence").as_str().is_some_and(|l| l != "Free");
+    let in_window = |e: &Value, time: &str| match since {
+        None => true,
+        Some(since) => crate::extract::norm::parse_ts(e.get(time)).is_none_or(|t| t >= since),
     };
+    let events = |key: &str, time: &str| {
+        let mut n = 0;
+        truth.each(key, &mut |e| n += usize::from(in_window(e, time)));
+        n
+    };
+    // The audit events of an incremental window (few), for the per-user types' triggers.
+    let mut window_audits = Vec::new();
+    if since.is_some() {
+        truth.each("directoryAudits", &mut |e| {
+            if in_window(e, "activityDateTime") {
+                window_audits.push(e.clone());
+            }
+        });
+    }
     let window = |n: usize| (n as u64).div_ceil(LOG_PAGE).max(1);
     let mut n = 0;
-    let audits = events("directoryAudits", "activityDateTime");
     if extracted("directory_audit_logs") {
-        n += window(audits.len());
+        n += window(events("directoryAudits", "activityDateTime"));
     }
     if extracted("sign_in_logs") && licensed {
-        n += window(events("signIns", "createdDateTime").len());
+        n += window(events("signIns", "createdDateTime"));
     }
     if extracted("authentication_methods") && !licensed {
         // No report: the per-user method reads, each a reports-bucket request (graph-api.md §8.12).
         n += match since {
             None => users_with_methods(truth),
             Some(_) => {
-                let owned: Vec<Value> = audits.iter().map(|e| (*e).clone()).collect();
-                crate::extract::security_info::changes(&owned, crate::extract::security_info::Triggers::Methods).len()
-                    as u64
+                crate::extract::security_info::changes(&window_audits, crate::extract::security_info::Triggers::Methods)
+                    .len() as u64
             }
         };
     }
     if extracted("user_registration_details") && licensed {
-        let rows = truth.get("userRegistrationDetails").and_then(Value::as_array).map_or(0, |a| a.len() as u64);
+        let rows = truth.count("userRegistrationDetails") as u64;
         let full = rows.div_ceil(REPORT_PAGE).max(1);
         n += match since {
             None => full,
             Some(_) => {
-                let owned: Vec<Value> = audits.into_iter().cloned().collect();
                 let named = crate::extract::security_info::changes(
-                    &owned,
+                    &window_audits,
                     crate::extract::security_info::Triggers::MethodsAndRoles,
                 );
                 (named.len() as u64).min(full)
@@ -189,14 +195,13 @@ pub fn report_requests(truth: &Value, since: Option<chrono::DateTime<chrono::Utc
 }
 
 /// Users with at least one authentication method in the tenant.
-fn users_with_methods(truth: &Value) -> u64 {
-    let mut ids: Vec<&str> = truth
-        .get("authenticationMethods")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|m| m.get("userId").and_then(Value::as_str)).collect())
-        .unwrap_or_default();
-    ids.sort_unstable();
-    ids.dedup();
+fn users_with_methods(truth: &dyn Truth) -> u64 {
+    let mut ids = std::collections::HashSet::new();
+    truth.each("authenticationMethods", &mut |m| {
+        if let Some(id) = m.get("userId").and_then(Value::as_str) {
+            ids.insert(id.to_string());
+        }
+    });
     ids.len() as u64
 }
 
@@ -207,12 +212,12 @@ fn users_with_methods(truth: &Value) -> u64 {
 /// (the bucket starts full), then one per 2 s.
 pub fn lower_bound(
     stats: &Value,
-    truth: &Value,
+    truth: &dyn Truth,
     args: &BenchArgs,
     users: u64,
     since: Option<chrono::DateTime<chrono::Utc>>,
 ) -> LowerBound {
-    let count = |k: &str| truth.get(k).and_then(Value::as_array).map_or(0, |a| a.len() as u64);
+    let count = |k: &str| truth.count(k) as u64;
     let routes = stats.get("requests_per_route").and_then(Value::as_object).cloned().unwrap_or_default();
     let ru_routes = stats.get("ru_per_route").and_then(Value::as_object).cloned().unwrap_or_default();
     let (mut chain_route, mut chain_pages) = (String::new(), 0u64);
@@ -354,10 +359,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<Value> {
     let stats = graph.stats();
     let requests = per_type(&stats, "requests_per_route");
     let ru = per_type(&stats, "ru_per_route");
-    let truth = graph.truth();
-    let report = verify(&platform.store(), &truth);
-    let count = |k: &str| truth.get(k).and_then(Value::as_array).map_or(0, |a| a.len() as u64);
-    let bound = lower_bound(&stats, &truth, &args, users as u64, since);
+    // The truth is read key by key from the simulator, and the store verified in place: at the xl preset
+    // neither fits in memory twice.
+    let report = platform.verify(&graph);
+    let count = |k: &str| graph.count(k) as u64;
+    let bound = lower_bound(&stats, &graph, &args, users as u64, since);
     let prior = match args.mode {
         Mode::Full => {
             prior_connector_requests(users as u64, count("groups"), count("servicePrincipals"), count("devices"))

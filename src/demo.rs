@@ -57,10 +57,10 @@ fn write_outputs(
     let page = crate::report::render("entra-airsync demo", &subtitle, &harness.history, &counts);
     std::fs::write(dir.join("report.html"), page)?;
     let store = harness.platform.store();
-    for (record_type, records) in &store.records {
+    for record_type in store.counts().keys() {
         let mut text = String::new();
-        for record in records.values() {
-            text.push_str(&serde_json::to_string(record).unwrap_or_default());
+        for (_, record) in store.iter(record_type) {
+            text.push_str(&serde_json::to_string(&record).unwrap_or_default());
             text.push('\n');
         }
         std::fs::write(dir.join(format!("devrev-{record_type}.jsonl")), text)?;

@@ -140,57 +140,36 @@ fn rec(id: &str, modified: &str, data: Value) -> Value {
 #[test]
 fn each_kind_of_drift_is_caught() {
     let m = drift(|s| {
-        s.records.get_mut("group_members").unwrap().remove("g1_u1");
+        s.remove("group_members", "g1_u1");
     });
     assert!(m.iter().any(|x| x.contains("group_members/g1_u1: missing")), "{m:?}");
     let m = drift(|s| {
         put(s, "group_members", rec("g1_u7", "2026-11-02T00:00:00Z", json!({"group_id": "g1", "member_id": "u7"})))
     });
     assert!(m.iter().any(|x| x.contains("g1_u7: not in the tenant")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("group_members").unwrap().get_mut("g1_u1").unwrap().data["member_type"] = json!("group")
-    });
+    let m = drift(|s| s.patch("group_members", "g1_u1", |r| r.data["member_type"] = json!("group")));
     assert!(m.iter().any(|x| x.contains("member_type")), "{m:?}");
     let m = drift(|s| put(s, "role_members", rec("rbac_ra0", "2026-11-02T00:00:00Z", json!({"member_id": "u9"}))));
     assert!(m.iter().any(|x| x.contains("rbac_ra0: in the latest snapshot")), "{m:?}");
     let m = drift(|s| put(s, "app_role_assignments", rec("as0", "2026-11-02T00:00:00Z", json!({}))));
     assert!(m.iter().any(|x| x.contains("as0: not in the tenant but not marked deleted")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("devices").unwrap().get_mut("d1").unwrap().data["registered_owner_ids"] = json!([])
-    });
+    let m = drift(|s| s.patch("devices", "d1", |r| r.data["registered_owner_ids"] = json!([])));
     assert!(m.iter().any(|x| x.contains("registered_owner_ids")), "{m:?}");
-    let m = drift(|s| s.records.get_mut("devices").unwrap().get_mut("d1").unwrap().data["is_compliant"] = Value::Null);
+    let m = drift(|s| s.patch("devices", "d1", |r| r.data["is_compliant"] = Value::Null));
     assert!(m.iter().any(|x| x.contains("is_compliant")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("org_contacts").unwrap().get_mut("c1").unwrap().data["email"] = json!("eric_x#EXT#@t.test")
-    });
+    let m = drift(|s| s.patch("org_contacts", "c1", |r| r.data["email"] = json!("eric_x#EXT#@t.test")));
     assert!(m.iter().any(|x| x.contains("email")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("license_assignments").unwrap().get_mut("u1_s2").unwrap().data =
-            json!({"deleted_in_source": false})
-    });
+    let m = drift(|s| s.patch("license_assignments", "u1_s2", |r| r.data = json!({"deleted_in_source": false})));
     assert!(m.iter().any(|x| x.contains("u1_s2: no longer assigned")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("license_assignments").unwrap().get_mut("u1_s1").unwrap().data["sku_part_number"] =
-            Value::Null
-    });
+    let m = drift(|s| s.patch("license_assignments", "u1_s1", |r| r.data["sku_part_number"] = Value::Null));
     assert!(m.iter().any(|x| x.contains("sku_part_number")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("groups").unwrap().get_mut("g2").unwrap().data["deleted_reason"] = json!("deleted")
-    });
+    let m = drift(|s| s.patch("groups", "g2", |r| r.data["deleted_reason"] = json!("deleted")));
     assert!(m.iter().any(|x| x.contains("groups/g2: deleted_reason")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("app_roles").unwrap().get_mut("sp1_ar1").unwrap().data["is_enabled"] = json!(false)
-    });
+    let m = drift(|s| s.patch("app_roles", "sp1_ar1", |r| r.data["is_enabled"] = json!(false)));
     assert!(m.iter().any(|x| x.contains("app_roles/sp1_ar1")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("applications").unwrap().get_mut("a1").unwrap().created_date = json!("1970-01-01T00:00:00Z")
-    });
+    let m = drift(|s| s.patch("applications", "a1", |r| r.created_date = json!("1970-01-01T00:00:00Z")));
     assert!(m.iter().any(|x| x.contains("applications/a1: created_date")), "{m:?}");
-    let m = drift(|s| {
-        s.records.get_mut("service_principals").unwrap().get_mut("sp2").unwrap().data["deleted_in_source"] =
-            json!(false)
-    });
+    let m = drift(|s| s.patch("service_principals", "sp2", |r| r.data["deleted_in_source"] = json!(false)));
     assert!(
         m.iter().any(|x| x.contains("app_roles/sp2_ar2")) && m.iter().any(|x| x.contains("service_principals/sp2")),
         "{m:?}"

@@ -69,8 +69,8 @@ async fn a_governance_tenant_syncs_every_type_then_only_what_changed() {
     }
     let initial_methods = initial.items_by_type["authentication_methods"];
     let store = h.platform.store();
-    let user =
-        store.records["users"].values().find(|u| u.data["ext_attr_1"].is_string()).expect("a user with ext_attr_1");
+    let (_, user) =
+        store.iter("users").find(|(_, u)| u.data["ext_attr_1"].is_string()).expect("a user with ext_attr_1");
     assert!(user.data.as_object().unwrap().keys().any(|k| k.ends_with("_costcenter")), "directory extension sent");
     let metadata = store.metadata.clone().unwrap();
     assert!(metadata["record_types"]["users"]["fields"]["ext_attr_15"].is_object());
@@ -160,7 +160,7 @@ async fn a_free_tenant_with_half_the_permissions_skips_what_it_cannot_read_for_f
     assert!(requests_matching(&r, "authentication/methods") >= 150, "{r:?}");
     // Free retention: nothing older than 7 days was asked for.
     let week_ago = chrono::Utc::now() - chrono::Duration::days(7) - chrono::Duration::minutes(30);
-    for rec in store.records["directory_audit_logs"].values() {
+    for (_, rec) in store.iter("directory_audit_logs") {
         let t = chrono::DateTime::parse_from_rfc3339(rec.created_date.as_str().unwrap()).unwrap();
         assert!(t > week_ago, "an audit event older than the Free retention: {}", rec.created_date);
     }

@@ -25,6 +25,8 @@ pub struct Knobs {
     /// Users emitted by START (2) and CONTINUE (1) data events, overridable.
     pub users: Option<Vec<Value>>,
     pub deletions: Vec<Value>,
+    /// The item type the first data artifact (a users file) is listed as.
+    pub users_listed_as: Option<&'static str>,
     pub delayed_done: AtomicUsize,
 }
 
@@ -175,7 +177,11 @@ pub async fn fake_worker(ev: Value, k: Arc<Knobs>) {
                 users.push(json!({"id": 7, "created_date": "soon", "data": {}}));
             }
             let n = users.len();
-            artifacts.push(upload(&c, &ev, "users", gz(&users), n, !k.skip_confirm).await);
+            let mut listed = upload(&c, &ev, "users", gz(&users), n, !k.skip_confirm).await;
+            if let Some(t) = k.users_listed_as {
+                listed["item_type"] = json!(t);
+            }
+            artifacts.push(listed);
             if k.wrong_answer {
                 "METADATA_EXTRACTION_DONE"
             } else {

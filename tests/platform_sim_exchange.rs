@@ -153,6 +153,17 @@ async fn unconfirmed_artifact_detected() {
 }
 
 #[tokio::test]
+async fn an_artifact_is_loaded_as_the_type_it_is_listed_as() {
+    let (p, d) = setup(Knobs { users_listed_as: Some("attachments"), ..Knobs::default() }, 10_000).await;
+    let r = d.initial_import().await.unwrap();
+    assert!(r.violations.iter().any(|v| v.contains("item_type attachments but uploaded as users.jsonl.gz")));
+    let store = p.store();
+    let listed: Vec<_> = store.others["attachments"].iter().map(|l| l["id"].clone()).collect();
+    assert_eq!(listed, [json!("u1"), json!("u2")]);
+    assert_eq!(store.count("users"), 1, "only the CONTINUE artifact, listed as users");
+}
+
+#[tokio::test]
 async fn bad_jsonl_line_detected() {
     let v = violations_for(Knobs { bad_line: true, ..Knobs::default() }, "START_EXTRACTING_DATA", 5000).await;
     assert!(has(&v, "`id` missing or not a non-empty string"), "{v:#?}");

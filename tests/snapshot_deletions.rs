@@ -13,7 +13,7 @@ const DONE: [&str; 4] = [
 /// `(live, deleted)` records of an item type in the DevRev view.
 fn live_and_deleted(h: &Harness, item_type: &str) -> (usize, usize) {
     let store = h.platform.store();
-    let records: Vec<_> = store.records.get(item_type).into_iter().flat_map(|m| m.values()).collect();
+    let records: Vec<_> = store.iter(item_type).map(|(_, r)| r).collect();
     let deleted = records.iter().filter(|r| r.data["deleted_in_source"] == true).count();
     (records.len() - deleted, deleted)
 }

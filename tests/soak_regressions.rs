@@ -92,12 +92,9 @@ async fn a_users_last_removed_method_is_gone_after_the_next_sync() {
     let stale: Vec<String> = h
         .platform
         .store()
-        .records
-        .get("authentication_methods")
-        .into_iter()
-        .flatten()
-        .filter(|(id, _)| id.starts_with(&format!("{user}_")))
-        .map(|(id, _)| id.clone())
+        .ids("authentication_methods")
+        .filter(|id| id.starts_with(&format!("{user}_")))
+        .map(str::to_string)
         .collect();
     assert!(!stale.is_empty(), "the user's methods were imported");
 

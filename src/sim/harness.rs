@@ -153,6 +153,6 @@ impl Harness {
 
     /// Compares the emulated DevRev view with the simulated tenant.
     pub fn verify(&self) -> VerifyReport {
-        crate::sim::platform::verify(&self.platform.store(), &self.graph.truth())
+        self.platform.verify(&self.graph)
     }
 }

@@ -16,7 +16,7 @@ pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &st
         return r;
     }
     match (method, path) {
-        (&Method::GET, "/_sim/truth") => ok(truth(sh)),
+        (&Method::GET, "/_sim/truth") => ok(super::truth::whole(sh)),
         (&Method::POST, "/_sim/mutate") => match serde_json::from_slice::<MutationSpec>(body) {
             Ok(spec) => ok(mutate(sh, &spec)),
             Err(e) => bad(format!("invalid MutationSpec: {e}")),
@@ -45,13 +45,6 @@ pub fn handle(sh: &Shared, info: &SimInfo, ctx: &Ctx, method: &Method, path: &st
         }
         _ => graph_error(ctx, StatusCode::NOT_FOUND, "UnknownError", &format!("No control endpoint {method} {path}")),
     }
-}
-
-pub fn truth(sh: &Shared) -> Value {
-    let mut truth = sh.tenant.read().map(|t| t.truth()).unwrap_or(Value::Null);
-    super::directory::truth_into(sh, &mut truth);
-    super::policies::truth_into(sh, &mut truth);
-    truth
 }
 
 pub fn mutate(sh: &Shared, spec: &MutationSpec) -> Value {

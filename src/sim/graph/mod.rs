@@ -16,6 +16,7 @@ mod tenant;
 mod tls;
 mod token;
 mod tokens;
+mod truth;
 mod users;
 
 pub use directory::DirectoryArgs;
@@ -220,9 +221,10 @@ impl GraphSim {
         self.ca_pem.clone()
     }
 
-    /// `{"users": [...full objects...], "deleted": {"users": [{"id", "reason"}]}}`
+    /// The whole ground truth: `{"users": [...full objects...], "deleted": {"users": [{"id", "reason"}]}, …}`.
+    /// Readers that can take it key by key use the sim as a [`crate::sim::truth::Truth`] instead.
     pub fn truth(&self) -> serde_json::Value {
-        control::truth(&self.shared)
+        truth::whole(&self.shared)
     }
 
     /// Apply changes; answers `{created, updated, soft_deleted, restored, hard_deleted}`.

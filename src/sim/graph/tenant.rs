@@ -1,5 +1,5 @@
 //! The simulated tenant: users (live, soft-deleted, hard-deleted), the change log that drives
-//! delta, deterministic mutations, and the ground truth (`truth()`).
+//! delta, deterministic mutations, and the users' ground truth (`each_live_json`, `deleted_json`).
 
 use super::gen::{gen_meta, gen_user, Mix, DEPARTMENTS, JOB_TITLES};
 use super::model::{flags, MailVal, TenantMeta, UserRec};
@@ -113,17 +113,22 @@ impl Tenant {
         (out, p)
     }
 
-    /// Ground truth: every live user (full JSON) and every user that no longer exists.
-    pub fn truth(&self) -> Value {
-        let users: Vec<Value> = self.users.values().map(|u| Value::Object(u.to_json(&self.meta))).collect();
+    /// Ground truth: every live user (full JSON), one at a time.
+    pub fn each_live_json(&self, f: &mut dyn FnMut(&Value)) {
+        for u in self.users.values() {
+            f(&Value::Object(u.to_json(&self.meta)));
+        }
+    }
+
+    /// Ground truth: every user that no longer exists (`{"id", "reason"}`), in number order.
+    pub fn deleted_json(&self) -> Vec<Value> {
         let mut deleted: Vec<(u32, Value)> =
             self.soft_deleted.values().map(|u| (u.num, json!({"id": u.id_str(), "reason": "changed"}))).collect();
         deleted.extend(
             self.hard_deleted.iter().map(|(n, id)| (*n, json!({"id": super::gen::fmt_guid(*id), "reason": "deleted"}))),
         );
         deleted.sort_by_key(|(n, _)| *n);
-        let deleted: Vec<Value> = deleted.into_iter().map(|(_, v)| v).collect();
-        json!({"users": users, "deleted": {"users": deleted}})
+        deleted.into_iter().map(|(_, v)| v).collect()
     }
 
     /// Apply a deterministic set of changes; every change goes to the change log.
@@ -268,10 +273,9 @@ mod tests {
         let s = t.mutate(&spec, 1_700_000_000);
         assert_eq!(s["created"], 10);
         assert_eq!(s["hard_deleted"], 6);
-        let truth = t.truth();
-        let live = truth["users"].as_array().map(|a| a.len()).unwrap_or(0);
-        let del = truth["deleted"]["users"].as_array().map(|a| a.len()).unwrap_or(0);
-        assert_eq!(live + del, 510);
+        let mut live = 0;
+        t.each_live_json(&mut |_| live += 1);
+        assert_eq!(live + t.deleted_json().len(), 510);
         let s2 = t.mutate(&MutationSpec { restore: 3, ..Default::default() }, 1_700_000_100);
         assert_eq!(s2["restored"], 3);
     }

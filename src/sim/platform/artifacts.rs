@@ -5,7 +5,9 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::store::is_special_item_type;
+use super::line::{digest, is_special_item_type, Line};
+use super::record::Shapes;
+use super::spool::Body;
 
 /// One artifact slot, created by `upload-url`.
 #[derive(Debug, Clone)]
@@ -18,9 +20,12 @@ pub struct Artifact {
     pub item_type: String,
     /// form_data fields the upload must carry, in order.
     pub form_data: Vec<(String, String)>,
-    pub bytes: Option<Vec<u8>>,
-    /// Parsed JSONL lines (when the upload was a valid `*.jsonl.gz`).
-    pub lines: Option<Vec<Value>>,
+    /// The uploaded bytes (none until uploaded).
+    pub bytes: Option<Body>,
+    /// Lines in the file (when the upload was a valid `*.jsonl.gz`).
+    pub line_count: Option<usize>,
+    /// Its lines digested for the loader (for the file's item type), until the loader takes them.
+    pub lines: Option<Vec<Line>>,
     pub confirmed: bool,
     /// Listed in an answer already (a second listing is a violation and is not applied again).
     pub listed: bool,
@@ -62,6 +67,7 @@ impl ArtifactStore {
             item_type: item_type_of(file_name),
             form_data,
             bytes: None,
+            line_count: None,
             lines: None,
             confirmed: false,
             listed: false,
@@ -87,6 +93,12 @@ pub fn parse_jsonl_gz(bytes: &[u8]) -> Result<Vec<Value>, String> {
         .read_to_string(&mut text)
         .map_err(|e| format!("not valid gzip of UTF-8 text: {e}"))?;
     parse_jsonl(&text)
+}
+
+/// Digest parsed lines of an artifact of `item_type` for the loader.
+pub fn digest_lines(item_type: &str, lines: Vec<Value>) -> Vec<Line> {
+    let mut shapes = Shapes::default();
+    lines.into_iter().map(|l| digest(item_type, l, &mut shapes)).collect()
 }
 
 /// Split JSONL text into values.

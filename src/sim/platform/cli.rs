@@ -74,9 +74,7 @@ pub async fn run_standalone(args: PlatformSimArgs, in_process: Option<Arc<dyn Wo
         out.insert("incremental".into(), serde_json::to_value(&r)?);
     }
     let store = platform.store();
-    let counts: std::collections::BTreeMap<String, usize> =
-        store.records.iter().map(|(k, v)| (k.clone(), v.len())).collect();
-    out.insert("records".into(), serde_json::to_value(counts)?);
+    out.insert("records".into(), serde_json::to_value(store.counts())?);
     out.insert("loader".into(), serde_json::to_value(&store.counters)?);
     out.insert("idm_installs".into(), json!(platform.idm_installs()));
     out.insert("violations".into(), json!(platform.violations()));

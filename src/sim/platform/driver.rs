@@ -10,7 +10,9 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::artifacts::{digest_lines, parse_jsonl_gz};
 use super::events::{build_event, to_new, to_old, EventParams};
+use super::line::is_special_item_type;
 use super::server::SNAP_IN_ID;
 use super::{Invocation, PlatformSim};
 
@@ -306,17 +308,22 @@ impl Driver {
                 if a.applied {
                     return None;
                 }
-                let lines = a.lines.clone()?;
+                let lines = a.lines.take()?;
                 a.applied = true;
                 let t = d
                     .get("item_type")
                     .and_then(Value::as_str)
                     .map(str::to_string)
                     .unwrap_or_else(|| a.item_type.clone());
-                Some((t, lines))
+                if is_special_item_type(&t) == is_special_item_type(&a.item_type) {
+                    return Some((t, lines));
+                }
+                // Listed as a type unlike the file's: digest its lines again, for the listed type.
+                let values = parse_jsonl_gz(&a.bytes.as_ref()?.read()?).ok()?;
+                Some((t.clone(), digest_lines(&t, values)))
             });
             if let Some((t, lines)) = todo {
-                let n = inner.store.lock().map(|mut s| s.apply_artifact(&t, &lines)).unwrap_or(0);
+                let n = inner.store.lock().map(|mut s| s.apply_artifact(&t, lines)).unwrap_or(0);
                 applied.push((t, n));
             }
         }

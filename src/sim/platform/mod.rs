@@ -6,7 +6,10 @@ mod cli;
 mod driver;
 pub mod events;
 mod faults;
+mod line;
+mod record;
 mod server;
+mod spool;
 mod state;
 mod store;
 mod verify;
@@ -21,7 +24,8 @@ pub use artifacts::{check_line, parse_jsonl, parse_jsonl_gz};
 pub use cli::{run_standalone, PlatformSimArgs, RunMode};
 pub use driver::{Connection, Driver, DriverOptions, FnWorker, HttpWorker, RunReport, Spelling, WorkerHandle};
 pub use faults::FaultRule;
-pub use store::{LoadCounters, RecordStore, StoredRecord};
+pub use record::StoredRecord;
+pub use store::{LoadCounters, RecordStore};
 pub use verify::{verify, TypeCounts, VerifyReport};
 
 /// How the emulator listens and who it is.
@@ -69,6 +73,8 @@ pub(crate) struct Inner {
     pub violations: Mutex<Vec<String>>,
     pub states: Mutex<state::StateStore>,
     pub artifacts: Mutex<artifacts::ArtifactStore>,
+    /// Where uploaded bytes are kept.
+    pub spool: spool::Spool,
     /// request_id → invocation.
     pub invocations: Mutex<HashMap<String, Invocation>>,
     pub store: Mutex<RecordStore>,
@@ -117,6 +123,7 @@ impl PlatformSim {
             violations: Mutex::new(Vec::new()),
             states: Mutex::new(state::StateStore::default()),
             artifacts: Mutex::new(artifacts::ArtifactStore::default()),
+            spool: spool::Spool::new(),
             invocations: Mutex::new(HashMap::new()),
             store: Mutex::new(RecordStore::default()),
             idm_counts: Mutex::new(BTreeMap::new()),
@@ -162,6 +169,18 @@ impl PlatformSim {
         self.inner.violations_since(0)
     }
 
+    /// Compare the record store with a ground truth, in place (no snapshot of the store is taken).
+    pub fn verify(&self, truth: &dyn crate::sim::truth::Truth) -> VerifyReport {
+        match self.inner.store.lock() {
+            Ok(store) => verify(&store, truth),
+            Err(_) => VerifyReport {
+                mismatches: vec!["the record store's lock is poisoned".into()],
+                mismatch_count: 1,
+                ..VerifyReport::default()
+            },
+        }
+    }
+
     /// A snapshot of the record store.
     pub fn store(&self) -> RecordStore {
         self.inner.store.lock().map(|s| s.clone()).unwrap_or_default()
@@ -194,7 +213,9 @@ impl PlatformSim {
 
     /// Raw bytes of an uploaded artifact.
     pub fn artifact_bytes(&self, artifact_id: &str) -> Option<Vec<u8>> {
-        self.inner.artifacts.lock().ok().and_then(|mut a| a.by_id(artifact_id).and_then(|a| a.bytes.clone()))
+        let body =
+            self.inner.artifacts.lock().ok().and_then(|mut a| a.by_id(artifact_id).and_then(|a| a.bytes.clone()));
+        body?.read()
     }
 
     /// Number of artifact slots handed out.

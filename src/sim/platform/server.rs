@@ -14,7 +14,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
-use super::artifacts::{check_line, parse_jsonl_gz};
+use super::artifacts::{check_line, digest_lines, parse_jsonl_gz};
 use super::events::{is_extractor_answer, is_stateless, valid_answers};
 use super::state::parse_update_body;
 use super::Inner;
@@ -401,9 +401,9 @@ fn check_artifacts(inner: &Inner, tag: &str, request_id: &str, list: &[Value]) {
                 problems.push(format!("artifact {id}: item_type {t} but uploaded as {}", a.file_name));
             }
         }
-        if let (Some(c), Some(lines)) = (item_count, a.lines.as_ref()) {
-            if c != lines.len() as u64 {
-                problems.push(format!("artifact {id}: item_count {c} but the file has {} lines", lines.len()));
+        if let (Some(c), Some(lines)) = (item_count, a.line_count) {
+            if c != lines as u64 {
+                problems.push(format!("artifact {id}: item_count {c} but the file has {lines} lines"));
             }
         }
     }
@@ -656,14 +656,16 @@ async fn upload(inner: &Inner, path: &str, headers: &HeaderMap, body: Bytes) -> 
                 if bad > 5 {
                     inner.violation(format!("{tag}: {} more bad lines", bad - 5));
                 }
-                lines = Some(ls);
+                lines = Some((ls.len(), digest_lines(&item_type, ls)));
             }
         }
     }
+    let body = inner.spool.keep(n, bytes);
     if let Ok(mut store) = inner.artifacts.lock() {
         if let Some(a) = store.by_n(n) {
-            a.bytes = Some(bytes);
-            a.lines = lines;
+            a.bytes = Some(body);
+            a.line_count = lines.as_ref().map(|(count, _)| *count);
+            a.lines = lines.map(|(_, digested)| digested);
         }
     }
     let mut r = Response::new(Full::new(Bytes::new()));
@@ -725,13 +727,14 @@ fn download_url(inner: &Inner, query: &HashMap<String, String>) -> Resp {
 }
 
 fn download(inner: &Inner, path: &str) -> Resp {
-    let bytes = path_n(path, "/download/").and_then(|n| {
+    let body = path_n(path, "/download/").and_then(|n| {
         inner
             .artifacts
             .lock()
             .ok()
             .and_then(|mut s| s.by_n(n).and_then(|a| Some((a.bytes.clone()?, a.file_type.clone()))))
     });
+    let bytes = body.and_then(|(body, file_type)| Some((body.read()?, file_type)));
     match bytes {
         Some((b, file_type)) => {
             let mut r = Response::new(Full::new(Bytes::from(b)));

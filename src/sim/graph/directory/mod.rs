@@ -1,5 +1,5 @@
 //! Directory entities of the Graph simulator (groups, roles, RBAC, apps, SPs, devices, contacts) and `$batch`;
-//! hooks: `generate` (start-up), `resolve`/`batch` (router), `truth_into`/`mutate_into` (control API), CLI args.
+//! hooks: `generate` (start-up), `resolve`/`batch` (router), `truth_each`/`truth_deleted_into`/`mutate_into` (control API), CLI args.
 
 // Handlers return `Resp` (a large hyper response) as their error, and take the router's full context.
 #![allow(clippy::result_large_err, clippy::too_many_arguments)]
@@ -33,7 +33,7 @@ pub use routes::{resolve, Endpoint};
 use super::state::Shared;
 use super::tenant::Tenant;
 use super::{GraphSimOptions, MutationSpec};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// `sim graph` flags for the directory counts (each defaults from `--users`, docs/contracts.md §3).
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -99,10 +99,20 @@ pub fn add_extension_apps(d: &mut Directory, apps: &[super::policies::extensions
     }
 }
 
-/// Add the directory's keys to the truth object.
-pub fn truth_into(sh: &Shared, out: &mut Value) {
+pub use truth::LISTS as TRUTH_LISTS;
+
+/// Visit every item of the directory truth list `key`; false when `key` is not one of [`TRUTH_LISTS`].
+pub fn truth_each(sh: &Shared, key: &str, f: &mut dyn FnMut(&Value)) -> bool {
+    match sh.directory.read() {
+        Ok(d) => truth::each(&d, key, f),
+        Err(_) => TRUTH_LISTS.contains(&key),
+    }
+}
+
+/// Add the directory's `deleted.*` lists of the truth.
+pub fn truth_deleted_into(sh: &Shared, del: &mut Map<String, Value>) {
     if let Ok(d) = sh.directory.read() {
-        truth::truth_into(&d, out);
+        truth::deleted_into(&d, del);
     }
 }
 

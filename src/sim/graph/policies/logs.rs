@@ -91,9 +91,11 @@ pub fn page<E: Event>(
     (out, None)
 }
 
-/// Every event inside retention, newest first (truth).
-pub fn all<E: Event>(recs: &[E], cutoff: i64) -> Vec<Value> {
-    recs.iter().rev().take_while(|e| e.key().0 >= cutoff).map(|e| e.render()).collect()
+/// Every event inside retention, newest first, one at a time (truth).
+pub fn each<E: Event>(recs: &[E], cutoff: i64, f: &mut dyn FnMut(&Value)) {
+    for e in recs.iter().rev().take_while(|e| e.key().0 >= cutoff) {
+        f(&e.render());
+    }
 }
 
 pub fn list(sh: &Shared, ctx: &Ctx, ver: &str, q: &Query, log: Log) -> Reply {
@@ -182,6 +184,8 @@ mod tests {
         assert_eq!(seen, sorted);
         let (vals, _) = page(&recs, 1030 * TICKS, &f, None, 1000);
         assert_eq!(vals.len(), 22);
-        assert_eq!(all(&recs, 1049 * TICKS).len(), 2);
+        let mut inside = 0;
+        each(&recs, 1049 * TICKS, &mut |_| inside += 1);
+        assert_eq!(inside, 2);
     }
 }

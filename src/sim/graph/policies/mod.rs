@@ -1,5 +1,5 @@
 //! Policies, reports, logs, licences and faults of the Graph simulator: endpoint routing, the shared
-//! state, and the hooks the server calls (`route`, `dispatch`, `truth_into`, `mutate`, `control`).
+//! state, and the hooks the server calls (`route`, `dispatch`, `truth_each`/`truth_value`, `mutate`, `control`).
 
 // Handlers return `Resp` (a large hyper response) as their error, and take the router's full context.
 #![allow(clippy::result_large_err, clippy::too_many_arguments)]
@@ -27,7 +27,7 @@ pub use faults::{FaultKind, FaultProfile};
 pub use licence::Licence;
 pub use simctl::{control, PolicyControl};
 use truth::skus_now;
-pub use truth::truth_into;
+pub use truth::{each as truth_each, value as truth_value, LISTS as TRUTH_LISTS, VALUES as TRUTH_VALUES};
 
 use super::errors::{graph_error, unauthenticated};
 use super::http::{Ctx, Resp};

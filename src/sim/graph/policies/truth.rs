@@ -1,9 +1,25 @@
-//! Ground truth of this module (docs/contracts.md §1 keys, only what the licence allows) and the
-//! SKU rendering shared with `/subscribedSkus`.
+//! Ground truth of this module (docs/contracts.md §1 keys, only what the licence allows), list by list, one
+//! object at a time, and the SKU rendering shared with `/subscribedSkus`.
 
 use super::super::state::Shared;
 use super::{authmethods, extensions, logs, routes, workflows, Licence};
 use serde_json::{json, Value};
+
+/// This module's truth lists.
+pub const LISTS: &[&str] = &[
+    "authenticationMethods",
+    "userRegistrationDetails",
+    "conditionalAccessPolicies",
+    "roleEligibilitySchedules",
+    "workflows",
+    "subscribedSkus",
+    "directoryAudits",
+    "signIns",
+    "extensionProperties",
+];
+
+/// This module's truth keys that are not lists.
+pub const VALUES: &[&str] = &["authenticationMethodsPolicy", "licence"];
 
 /// The SKUs as `/subscribedSkus` shows them now.
 pub(super) fn skus_now(sh: &Shared) -> Vec<Value> {
@@ -14,47 +30,66 @@ pub(super) fn skus_now(sh: &Shared) -> Vec<Value> {
     }
 }
 
-/// Add this module's keys of `docs/contracts.md` §1 to the truth object (only what the licence allows).
-pub fn truth_into(sh: &Shared, truth: &mut Value) {
-    let Some(obj) = truth.as_object_mut() else { return };
-    let lic = sh.opts.licence;
-    let skus = skus_now(sh);
+/// Every user's methods (`{"userId", "method"}`) or, with P1 or more, registration report row.
+fn per_user(sh: &Shared, rows: bool, f: &mut dyn FnMut(&Value)) {
     let (Ok(t), Ok(d)) = (sh.tenant.read(), sh.policies.data.read()) else { return };
-    let users = t.users_after(None, usize::MAX);
-    let admins = d.admin_ids();
-    let mut methods = Vec::new();
-    let mut rows = Vec::new();
-    for u in &users {
+    if rows && !sh.opts.licence.allows(Licence::P1) {
+        return;
+    }
+    let admins = if rows { d.admin_ids() } else { Default::default() };
+    for u in t.users_after(None, usize::MAX) {
         let m = d.methods(u);
-        if lic.allows(Licence::P1) {
-            rows.push(authmethods::registration_row(
-                &t.meta,
-                u,
-                &m,
-                d.methods_updated(u),
-                admins.contains(&u.id_str()),
-            ));
+        if rows {
+            f(&authmethods::registration_row(&t.meta, u, &m, d.methods_updated(u), admins.contains(&u.id_str())));
+        } else {
+            let uid = u.id_str();
+            for method in m {
+                f(&json!({"userId": uid, "method": method}));
+            }
         }
-        let uid = u.id_str();
-        methods.extend(m.into_iter().map(|method| json!({"userId": uid, "method": method})));
     }
-    let cut = logs::cutoff(sh);
-    let gated = |ok: bool, v: &[Value]| if ok { Value::Array(v.to_vec()) } else { json!([]) };
-    let workflows: Vec<Value> = d.workflows.iter().map(|w| workflows::listed(w, true)).collect();
-    let mut extensions = Vec::new();
-    for e in d.ext_defs.iter().filter(|e| e.targets.contains(&"User")) {
-        extensions.push(extensions::render(e, &d.ext_apps));
+}
+
+/// Visit every item of this module's truth list `key`; false when `key` is not one of [`LISTS`].
+pub fn each(sh: &Shared, key: &str, f: &mut dyn FnMut(&Value)) -> bool {
+    let lic = sh.opts.licence;
+    let data = || sh.policies.data.read().ok();
+    match key {
+        "authenticationMethods" => per_user(sh, false, f),
+        "userRegistrationDetails" => per_user(sh, true, f),
+        "conditionalAccessPolicies" if lic.allows(Licence::P1) => data().iter().flat_map(|d| &d.ca).for_each(f),
+        "roleEligibilitySchedules" if lic.allows(Licence::P2) => data().iter().flat_map(|d| &d.pim).for_each(f),
+        "workflows" if lic.allows(Licence::Governance) => {
+            data().iter().flat_map(|d| &d.workflows).for_each(|w| f(&workflows::listed(w, true)))
+        }
+        "subscribedSkus" => skus_now(sh).iter().for_each(f),
+        "directoryAudits" | "signIns" => {
+            let cut = logs::cutoff(sh);
+            if let Some(d) = data() {
+                if key == "directoryAudits" {
+                    logs::each(&d.audits, cut, f);
+                } else if lic.allows(Licence::P1) {
+                    logs::each(&d.signins, cut, f);
+                }
+            }
+        }
+        "extensionProperties" => {
+            if let Some(d) = data() {
+                for e in d.ext_defs.iter().filter(|e| e.targets.contains(&"User")) {
+                    f(&extensions::render(e, &d.ext_apps));
+                }
+            }
+        }
+        _ => return LISTS.contains(&key),
     }
-    obj.insert("authenticationMethods".into(), Value::Array(methods));
-    obj.insert("userRegistrationDetails".into(), Value::Array(rows));
-    obj.insert("authenticationMethodsPolicy".into(), d.methods_policy.clone());
-    obj.insert("conditionalAccessPolicies".into(), gated(lic.allows(Licence::P1), &d.ca));
-    obj.insert("roleEligibilitySchedules".into(), gated(lic.allows(Licence::P2), &d.pim));
-    obj.insert("workflows".into(), gated(lic.allows(Licence::Governance), &workflows));
-    obj.insert("subscribedSkus".into(), Value::Array(skus));
-    obj.insert("directoryAudits".into(), Value::Array(logs::all(&d.audits, cut)));
-    let sign_ins = if lic.allows(Licence::P1) { logs::all(&d.signins, cut) } else { Vec::new() };
-    obj.insert("signIns".into(), Value::Array(sign_ins));
-    obj.insert("extensionProperties".into(), Value::Array(extensions));
-    obj.insert("licence".into(), json!(lic.as_str()));
+    true
+}
+
+/// This module's truth value `key` (one of [`VALUES`]).
+pub fn value(sh: &Shared, key: &str) -> Option<Value> {
+    match key {
+        "authenticationMethodsPolicy" => sh.policies.data.read().ok().map(|d| d.methods_policy.clone()),
+        "licence" => Some(json!(sh.opts.licence.as_str())),
+        _ => None,
+    }
 }

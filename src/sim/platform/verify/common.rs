@@ -82,6 +82,24 @@ pub fn check_dates(tag: &str, rec: &StoredRecord, truth_created: Option<&Value>,
 }
 
 /// Compare one data field with a truth value (missing in data counts as null).
+/// The record of an object the tenant has: a mismatch when it is missing (None) or marked deleted.
+pub fn expected_live(
+    store: &RecordStore,
+    tag: &str,
+    item_type: &str,
+    id: &str,
+    mm: &mut Mismatches,
+) -> Option<StoredRecord> {
+    let Some(rec) = store.get(item_type, id) else {
+        mm.push(format!("{tag}: missing from the store"));
+        return None;
+    };
+    if is_deleted(&rec) {
+        mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
+    }
+    Some(rec)
+}
+
 pub fn field_eq(tag: &str, rec: &StoredRecord, field: &str, want: &Value, mm: &mut Mismatches) {
     let got = rec.data.get(field).unwrap_or(&Value::Null);
     if got != want {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::common::{check_dates, counts_for, field_eq, is_deleted, parse_time};
+use super::common::{check_dates, counts_for, expected_live, field_eq, is_deleted, parse_time};
 use super::{Mismatches, TypeCounts};
 use crate::sim::platform::store::RecordStore;
 use crate::sim::truth::Truth;
@@ -42,13 +42,7 @@ type PolExpected = BTreeMap<String, (Vec<(&'static str, Value)>, Option<Value>)>
 fn pol_snapshot(store: &RecordStore, item_type: &str, expected: &PolExpected, mm: &mut Mismatches) -> TypeCounts {
     for (id, (fields, created)) in expected {
         let tag = format!("{item_type}/{id}");
-        let Some(rec) = store.get(item_type, id) else {
-            mm.push(format!("{tag}: missing from the store"));
-            continue;
-        };
-        if is_deleted(&rec) {
-            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
-        }
+        let Some(rec) = expected_live(store, &tag, item_type, id, mm) else { continue };
         for (field, want) in fields {
             let got = rec.data.get(*field).unwrap_or(&Value::Null);
             if want.is_array() && got.is_array() && pol_sorted(got) == pol_sorted(want) {

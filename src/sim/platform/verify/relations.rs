@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use super::common::{check_dates, counts_for, field_eq, is_deleted, live_ids, parse_time, text, Seen};
+use super::common::{check_dates, counts_for, expected_live, field_eq, is_deleted, live_ids, parse_time, text, Seen};
 use super::{Mismatches, TypeCounts};
 use crate::sim::platform::store::RecordStore;
 use crate::sim::truth::Truth;
@@ -78,13 +78,7 @@ fn check_snapshot(
 ) {
     for (id, (fields, created)) in expected {
         let tag = format!("{item_type}/{id}");
-        let Some(rec) = store.get(item_type, id) else {
-            mm.push(format!("{tag}: missing from the store"));
-            continue;
-        };
-        if is_deleted(&rec) {
-            mm.push(format!("{tag}: exists in the tenant but is marked deleted_in_source"));
-        }
+        let Some(rec) = expected_live(store, &tag, item_type, id, mm) else { continue };
         for (field, want) in fields {
             field_eq(&tag, &rec, field, want, mm);
         }

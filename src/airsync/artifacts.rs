@@ -76,11 +76,6 @@ impl Range {
         self.min = Some(self.min.map_or(t, |m| m.min(t)));
         self.max = Some(self.max.map_or(t, |m| m.max(t)));
     }
-
-    /// `(oldest, newest)`.
-    fn bounds(&self) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-        (self.min, self.max)
-    }
 }
 
 /// Bytes of lines handed to the compressor at once.
@@ -115,40 +110,23 @@ impl Batch {
         }
     }
 
-    /// Adds one record as a JSON line (compressed at once).
-    pub fn add(&mut self, record: &Value) -> std::io::Result<()> {
-        self.created.add(record.get("created_date").and_then(Value::as_str));
-        self.modified.add(record.get("modified_date").and_then(Value::as_str));
+    /// Adds one record as a JSON line: a value is serialized, a written line goes in as it is.
+    pub fn add_record(&mut self, record: &Record) -> std::io::Result<()> {
+        self.created.add(record.created_date());
+        self.modified.add(record.modified_date());
         if self.count > 0 {
             self.pending.push(b'\n');
         }
-        serde_json::to_writer(&mut self.pending, record)?;
+        match record {
+            Record::Value(v) => serde_json::to_writer(&mut self.pending, v)?,
+            Record::Line(line) => self.pending.extend_from_slice(&line.json),
+        }
         self.count += 1;
-        self.compress_full_chunk()
-    }
-
-    fn compress_full_chunk(&mut self) -> std::io::Result<()> {
         if self.pending.len() >= CHUNK {
             self.gz.write_all(&self.pending)?;
             self.pending.clear();
         }
         Ok(())
-    }
-
-    /// Adds one record in either form; a written line goes in as it is.
-    pub fn add_record(&mut self, record: &Record) -> std::io::Result<()> {
-        let line = match record {
-            Record::Value(v) => return self.add(v),
-            Record::Line(line) => line,
-        };
-        self.created.add(Some(&line.created_date));
-        self.modified.add(Some(&line.modified_date));
-        if self.count > 0 {
-            self.pending.push(b'\n');
-        }
-        self.pending.extend_from_slice(&line.json);
-        self.count += 1;
-        self.compress_full_chunk()
     }
 
     /// The finished gzip JSON Lines file.
@@ -272,9 +250,9 @@ impl ArtifactSink {
     /// Uploads a single-line artifact right away (metadata, sync units).
     pub async fn put_single(&self, item_type: &str, items: Vec<Value>, confirm: bool) -> Result<(), ArtifactError> {
         let mut batch = Batch::new();
-        for item in &items {
+        for item in items {
             batch
-                .add(item)
+                .add_record(&Record::Value(item))
                 .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;
         }
         self.upload(item_type, batch, confirm).await
@@ -298,7 +276,8 @@ impl ArtifactSink {
         if batch.count == 0 {
             return Ok(());
         }
-        let (count, created, modified) = (batch.count, batch.created.bounds(), batch.modified.bounds());
+        let (count, created, modified) =
+            (batch.count, (batch.created.min, batch.created.max), (batch.modified.min, batch.modified.max));
         let encoded = batch
             .finish()
             .map_err(|e| ArtifactError::Encode { item_type: item_type.into(), message: e.to_string() })?;

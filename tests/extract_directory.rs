@@ -259,7 +259,7 @@ fn devices_with_owners_and_honest_booleans() {
     assert_eq!(d["data"]["registered_owner_ids"], serde_json::json!(["693acd06-2877-4339-8ade-b704261fe7a0"]));
     assert_eq!(d["data"]["manufacturer"], "Contoso Devices");
     assert_eq!(find(&by["devices"], "9a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9")["data"]["deleted_reason"], "changed");
-    let unknown = devices::device_at(&source[0], None, at()).unwrap();
+    let unknown = devices::device_at(&source[0], None, at()).unwrap().to_value();
     assert_eq!(unknown["data"]["registered_owner_ids"], Value::Null);
 }
 

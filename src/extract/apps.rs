@@ -2,10 +2,11 @@
 //! with the `app_roles` they define read from the same objects' `appRoles` (no extra call).
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
+use super::record::{deletion, live_writer, select_list, str_prop, time_of};
 use super::{DeltaExtractor, ExtractCtx, Records};
+use crate::airsync::line::Line;
 use crate::schema::{
     APPLICATIONS, APPLICATION_PORTAL_URL, APP_ROLES, ITEM_URL_FIELD, SERVICE_PRINCIPALS,
     SERVICE_PRINCIPALS_EXTRA_SELECT,
@@ -42,31 +43,31 @@ fn normalize_sp(obj: &Value, ctx: &ExtractCtx) -> Records {
 }
 
 /// One applications-delta entry → its record (the portal link is addressed by appId).
-pub fn application_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn application_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
     if let Some(removed) = obj.get("@removed") {
         return Some(deletion(id, removed, sync_time));
     }
-    let mut data = live_data(&APPLICATIONS, obj);
+    let mut w = live_writer(&APPLICATIONS, id, time_of(obj, "createdDateTime"), sync_time, obj);
     if let Some(app_id) = str_prop(obj, "appId") {
-        data.insert(ITEM_URL_FIELD.into(), json!(format!("{APPLICATION_PORTAL_URL}{app_id}")));
+        w.str(ITEM_URL_FIELD, Some(&format!("{APPLICATION_PORTAL_URL}{app_id}")));
     }
-    Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
+    Some(w.live())
 }
 
 /// One servicePrincipals-delta entry → its record and one `app_roles` record per entry of `appRoles`.
-pub fn service_principal_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str, Value)> {
+pub fn service_principal_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str, Line)> {
     let Some(id) = str_prop(obj, "id") else { return Vec::new() };
     if let Some(removed) = obj.get("@removed") {
         return vec![(SP_ITEM, deletion(id, removed, sync_time))];
     }
     let created = time_of(obj, "createdDateTime");
-    let mut out = vec![(SP_ITEM, envelope(id, created, sync_time, live_data(&SERVICE_PRINCIPALS, obj)))];
+    let mut out = vec![(SP_ITEM, live_writer(&SERVICE_PRINCIPALS, id, created, sync_time, obj).live())];
     for role in obj.get("appRoles").and_then(Value::as_array).into_iter().flatten() {
         let Some(role_id) = str_prop(role, "id") else { continue };
-        let mut data = live_data(&APP_ROLES, role);
-        data.insert("service_principal_id".into(), json!(id));
-        out.push((ROLE_ITEM, envelope(&format!("{id}_{role_id}"), None, sync_time, data)));
+        let mut w = live_writer(&APP_ROLES, &format!("{id}_{role_id}"), None, sync_time, role);
+        w.str("service_principal_id", Some(id));
+        out.push((ROLE_ITEM, w.live()));
     }
     out
 }

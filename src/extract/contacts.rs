@@ -2,10 +2,11 @@
 //! an `#EXT#` name, never an empty string).
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
+use super::record::{deletion, live_writer, select_list, str_prop, time_of};
 use super::{DeltaExtractor, ExtractCtx, Records};
+use crate::airsync::line::Line;
 use crate::schema::{ORG_CONTACTS, ORG_CONTACTS_EXTRA_SELECT};
 
 pub const ITEM: &str = "org_contacts";
@@ -20,20 +21,17 @@ fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
 }
 
 /// The `mail` property when it is a real address.
-pub fn email(obj: &Value) -> Value {
-    match str_prop(obj, "mail").map(str::trim) {
-        Some(m) if !m.contains("#EXT#") && m.contains('@') => json!(m),
-        _ => Value::Null,
-    }
+pub fn email(obj: &Value) -> Option<&str> {
+    str_prop(obj, "mail").map(str::trim).filter(|m| !m.contains("#EXT#") && m.contains('@'))
 }
 
 /// One contacts-delta entry → its record.
-pub fn contact_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn contact_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
     if let Some(removed) = obj.get("@removed") {
         return Some(deletion(id, removed, sync_time));
     }
-    let mut data = live_data(&ORG_CONTACTS, obj);
-    data.insert("email".into(), email(obj));
-    Some(envelope(id, time_of(obj, "createdDateTime"), sync_time, data))
+    let mut w = live_writer(&ORG_CONTACTS, id, time_of(obj, "createdDateTime"), sync_time, obj);
+    w.str("email", email(obj));
+    Some(w.live())
 }

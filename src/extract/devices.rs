@@ -2,12 +2,13 @@
 //! device), then `/devices/delta` rounds whose changed devices get their owners' ids through `$batch`.
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::delta::{PageNormalizer, Records, Round};
 use super::fanout::collect_all;
-use super::record::{deletion, envelope, live_data, select_list, str_prop, time_of};
+use super::record::{deletion, live_writer, select_list, str_prop, time_of};
 use super::{DeltaPages, ExtractCtx, ExtractError};
+use crate::airsync::line::Line;
 use crate::schema::DEVICES;
 
 pub const ITEM: &str = "devices";
@@ -62,14 +63,17 @@ impl PageNormalizer for DevicePages {
 }
 
 /// One devices-delta entry and its owners' ids (None when they could not be read: the device is gone).
-pub fn device_at(obj: &Value, owners: Option<Vec<String>>, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn device_at(obj: &Value, owners: Option<Vec<String>>, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
     if let Some(removed) = obj.get("@removed") {
         return Some(deletion(id, removed, sync_time));
     }
-    let mut data = live_data(&DEVICES, obj);
-    data.insert("registered_owner_ids".into(), owners.map_or(Value::Null, |o| json!(o)));
     // Where a device has no `createdDateTime`, its registration is when it came into being.
     let created = time_of(obj, "createdDateTime").or_else(|| time_of(obj, "registrationDateTime"));
-    Some(envelope(id, created, sync_time, data))
+    let mut w = live_writer(&DEVICES, id, created, sync_time, obj);
+    match owners {
+        Some(owners) => w.strs("registered_owner_ids", owners.iter().map(String::as_str)),
+        None => w.null("registered_owner_ids"),
+    }
+    Some(w.live())
 }

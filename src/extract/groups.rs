@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::line::LineWriter;
 use super::record::{
-    deletion, envelope, has_properties, live_data, odata_kind, removed_reason, select_list, str_prop, time_of,
+    deletion, has_properties, live_writer, odata_kind, removed_reason, select_list, str_prop, time_of,
 };
 use super::{DeltaExtractor, ExtractCtx, Records};
 use crate::airsync::line::Line;
@@ -71,8 +71,8 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
     }
     let mut out = Records::new();
     if has_properties(obj) {
-        let data = live_data(&GROUPS, obj);
-        out.push((GROUP_ITEM, envelope(id, time_of(obj, "createdDateTime"), sync_time, data).into()));
+        let w = live_writer(&GROUPS, id, time_of(obj, "createdDateTime"), sync_time, obj);
+        out.push((GROUP_ITEM, w.live().into()));
     }
     for change in member_changes(obj) {
         let line = membership_line(id, &change, sync_time, |w| w.str("group_id", Some(id)));

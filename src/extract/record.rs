@@ -4,6 +4,8 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
+use super::line::LineWriter;
+use crate::airsync::line::Line;
 use crate::schema::RecordType;
 
 /// An RFC 3339 timestamp in UTC, to the second.
@@ -82,20 +84,22 @@ pub fn removed_reason(removed: &Value) -> &'static str {
 }
 
 /// A deletion record: same id, `deleted_in_source` with the reason, dated at the sync time.
-pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Value {
-    let mut data = Map::new();
-    data.insert("deleted_in_source".into(), Value::Bool(true));
-    data.insert("deleted_reason".into(), Value::String(removed_reason(removed).into()));
-    envelope(id, None, sync_time, data)
+pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Line {
+    LineWriter::new(id, None, sync_time).deleted(removed_reason(removed))
 }
 
-/// A live object of a delta record type: its copied properties plus the deletion fields set to "live".
-/// The caller adds the derived fields.
-pub fn live_data(rt: &RecordType, obj: &Value) -> Map<String, Value> {
-    let mut data = rt.copy_props(obj);
-    data.insert("deleted_in_source".into(), Value::Bool(false));
-    data.insert("deleted_reason".into(), Value::Null);
-    data
+/// A live object of a delta record type with its copied properties written: the caller writes the derived
+/// fields, then ends it with `LineWriter::live`.
+pub fn live_writer(
+    rt: &RecordType,
+    id: &str,
+    created: Option<DateTime<Utc>>,
+    sync_time: DateTime<Utc>,
+    obj: &Value,
+) -> LineWriter {
+    let mut w = LineWriter::new(id, created, sync_time);
+    w.props(rt, obj);
+    w
 }
 
 /// `#microsoft.graph.servicePrincipal` → `servicePrincipal` (the member types of the contract).
@@ -152,7 +156,7 @@ mod tests {
         assert_eq!(removed_reason(&json!({"reason": "changed"})), "changed");
         assert_eq!(removed_reason(&json!({"reason": "deleted"})), "deleted");
         assert_eq!(removed_reason(&json!({})), "deleted");
-        let d = deletion("g1", &json!({"reason": "changed"}), at());
+        let d = deletion("g1", &json!({"reason": "changed"}), at()).to_value();
         assert_eq!(d["data"], json!({"deleted_in_source": true, "deleted_reason": "changed"}));
         assert_eq!(odata_kind(&json!({"@odata.type": "#microsoft.graph.orgContact"})), Some("orgContact"));
         assert_eq!(odata_kind(&json!({"id": "x"})), None);

@@ -2,12 +2,14 @@
 //! `<roleId>_<memberId>`), and unified RBAC role assignments, a full read, as `role_members` `rbac_<id>`.
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::groups::{member_changes, membership_line};
+use super::line::LineWriter;
 use super::list::ListExtractor;
-use super::record::{deletion, envelope, has_properties, live_data, select_list, str_prop};
+use super::record::{deletion, has_properties, live_writer, select_list, str_prop};
 use super::{DeltaExtractor, ExtractCtx, PerEntry, Records};
+use crate::airsync::line::Line;
 use crate::schema::DIRECTORY_ROLES;
 
 pub const ROLE_ITEM: &str = "directory_roles";
@@ -47,7 +49,7 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
     }
     let mut out = Records::new();
     if has_properties(obj) {
-        out.push((ROLE_ITEM, envelope(id, None, sync_time, live_data(&DIRECTORY_ROLES, obj)).into()));
+        out.push((ROLE_ITEM, live_writer(&DIRECTORY_ROLES, id, None, sync_time, obj).live().into()));
     }
     let template = str_prop(obj, "roleTemplateId");
     for change in member_changes(obj) {
@@ -64,19 +66,15 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
 }
 
 /// One unified RBAC `unifiedRoleAssignment` → a `role_members` record `rbac_<id>`.
-pub fn rbac_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn rbac_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
-    let text = |prop: &str| str_prop(obj, prop).map_or(Value::Null, |v| json!(v));
-    let member_type = obj.get("principal").and_then(super::record::odata_kind).map_or(Value::Null, |t| json!(t));
-    let mut data = Map::new();
-    data.insert("role_id".into(), Value::Null);
-    data.insert("role_definition_id".into(), text("roleDefinitionId"));
-    data.insert("member_id".into(), text("principalId"));
-    data.insert("member_type".into(), member_type);
-    data.insert("directory_scope_id".into(), text("directoryScopeId"));
-    data.insert("assignment_source".into(), json!("roleAssignment"));
-    data.insert("remove_member_ids".into(), Value::Null);
-    data.insert("deleted_in_source".into(), Value::Bool(false));
-    data.insert("deleted_reason".into(), Value::Null);
-    Some(envelope(&format!("rbac_{id}"), None, sync_time, data))
+    let mut w = LineWriter::new(&format!("rbac_{id}"), None, sync_time);
+    w.null("role_id");
+    w.str("role_definition_id", str_prop(obj, "roleDefinitionId"));
+    w.str("member_id", str_prop(obj, "principalId"));
+    w.str("member_type", obj.get("principal").and_then(super::record::odata_kind));
+    w.str("directory_scope_id", str_prop(obj, "directoryScopeId"));
+    w.str("assignment_source", Some("roleAssignment"));
+    w.null("remove_member_ids");
+    Some(w.live())
 }

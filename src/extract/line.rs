@@ -20,7 +20,7 @@ pub struct LineWriter {
 }
 
 impl LineWriter {
-    /// A record with the envelope of `record::envelope` (creation time, else the sync time).
+    /// A record with the envelope dates of `record::envelope_dates` (creation time, else the sync time).
     pub fn new(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>) -> LineWriter {
         let (created_date, modified_date) = envelope_dates(created, sync_time);
         LineWriter::with_dates(id, created_date, modified_date)
@@ -169,7 +169,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::record::envelope;
+    use crate::extract::record::assemble;
     use serde_json::{json, Map};
 
     fn at() -> DateTime<Utc> {
@@ -204,7 +204,8 @@ mod tests {
         ] {
             data.insert(key.into(), value);
         }
-        assert_eq!(line.to_value(), envelope("u1", None, at(), data));
+        let (created, modified) = envelope_dates(None, at());
+        assert_eq!(line.to_value(), assemble("u1", created, modified, data));
         assert_eq!((line.id.as_str(), line.live), ("u1", true));
         assert_eq!(line.modified_date, "2026-11-27T08:00:00.000Z");
     }

@@ -27,14 +27,9 @@ pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The envelope: `created_date` = the object's creation time where it has one, else the sync time (to the
-/// second); `modified_date` = the sync time (to the millisecond), never earlier than `created_date`.
-pub fn envelope(id: &str, created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>, data: Map<String, Value>) -> Value {
-    let (created_date, modified_date) = envelope_dates(created, sync_time);
-    assemble(id, created_date, modified_date, data)
-}
-
-/// The `(created_date, modified_date)` texts of the envelope.
+/// The `(created_date, modified_date)` texts of the envelope: `created_date` = the object's creation time
+/// where it has one, else the sync time (to the second); `modified_date` = the sync time (to the
+/// millisecond), never earlier than `created_date`.
 pub fn envelope_dates(created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>) -> (String, String) {
     let (sync_secs, sync_millis) = sync_stamps(sync_time);
     match created {
@@ -140,14 +135,12 @@ mod tests {
 
     #[test]
     fn dates_are_honest() {
-        let r = envelope("x", None, at(), Map::new());
         assert_eq!(
-            (r["created_date"].as_str(), r["modified_date"].as_str()),
-            (Some("2026-11-27T08:00:00Z"), Some("2026-11-27T08:00:00.000Z"))
+            envelope_dates(None, at()),
+            ("2026-11-27T08:00:00Z".to_string(), "2026-11-27T08:00:00.000Z".to_string())
         );
         let later = time_of(&json!({"t": "2027-01-01T00:00:00Z"}), "t");
-        let r = envelope("x", later, at(), Map::new());
-        assert_eq!(r["modified_date"], "2027-01-01T00:00:00.000Z", "never earlier than created");
+        assert_eq!(envelope_dates(later, at()).1, "2027-01-01T00:00:00.000Z", "never earlier than created");
         assert!(time_of(&json!({"t": "never"}), "t").is_none());
     }
 

@@ -105,7 +105,9 @@ impl LineWriter {
             Coerced::Str(s) => write_str(out, s),
             Coerced::Owned(s) => write_str(out, &s),
             Coerced::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-            Coerced::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Coerced::Int(n) => {
+                let _ = serde_json::to_writer(&mut *out, &n);
+            }
             Coerced::Strs(items) => {
                 out.push(b'[');
                 for (i, s) in items.iter().filter_map(Value::as_str).enumerate() {
@@ -157,9 +159,17 @@ impl LineWriter {
     }
 }
 
-/// A JSON string (escaped). Writing to a `Vec` cannot fail.
+/// A JSON string. Most texts need no escape (no control character, quote or backslash) and are copied as
+/// they are; the rest go through serde_json. Writing to a `Vec` cannot fail.
 fn write_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(out, s);
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(out, s);
+    }
 }
 
 fn write_value(out: &mut Vec<u8>, v: &Value) {
@@ -208,6 +218,16 @@ mod tests {
         assert_eq!(line.to_value(), assemble("u1", created, modified, data));
         assert_eq!((line.id.as_str(), line.live), ("u1", true));
         assert_eq!(line.modified_date, "2026-11-27T08:00:00.000Z");
+    }
+
+    #[test]
+    fn texts_are_escaped_only_where_json_needs_it() {
+        for text in ["plain", "caf\u{e9} \u{1F600}", "tab\there", "quote \" and \\ slash", "\u{1}\u{1f}", ""] {
+            let mut out = Vec::new();
+            write_str(&mut out, text);
+            assert_eq!(serde_json::from_slice::<String>(&out).ok().as_deref(), Some(text));
+            assert_eq!(out, serde_json::to_vec(text).unwrap_or_default(), "{text:?}");
+        }
     }
 
     #[test]

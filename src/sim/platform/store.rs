@@ -209,6 +209,12 @@ mod tests {
         json!({"id": id, "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-01-02T00:00:00Z", "data": data})
     }
 
+    /// A deletion line with this reason, modified on 2024-02-01.
+    fn deletion(id: &str, reason: &str) -> Value {
+        json!({"id": id, "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-02-01T00:00:00Z",
+            "data": {"deleted_in_source": true, "deleted_reason": reason}})
+    }
+
     #[test]
     fn upsert_replaces_not_merges() {
         let mut s = RecordStore::default();
@@ -225,16 +231,14 @@ mod tests {
     fn soft_delete_merges_and_creates() {
         let mut s = RecordStore::default();
         s.apply_line("users", &line("u1", json!({"display_name": "A"}))).unwrap();
-        let del = json!({"id": "u1", "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-02-01T00:00:00Z",
-            "data": {"deleted_in_source": true, "deleted_reason": "changed"}});
+        let del = deletion("u1", "changed");
         s.apply_line("users", &del).unwrap();
         let r = s.get("users", "u1").unwrap();
         assert_eq!(r.data["display_name"], "A");
         assert_eq!(r.data["deleted_in_source"], true);
         assert_eq!(r.data["deleted_reason"], "changed");
         assert_eq!(r.modified_date, json!("2024-02-01T00:00:00Z"));
-        let del2 = json!({"id": "u9", "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-02-01T00:00:00Z",
-            "data": {"deleted_in_source": true, "deleted_reason": "deleted"}});
+        let del2 = deletion("u9", "deleted");
         s.apply_line("users", &del2).unwrap();
         assert_eq!(s.get("users", "u9").unwrap().data["deleted_reason"], "deleted");
         assert_eq!(s.counters.deletions, 2);
@@ -244,8 +248,7 @@ mod tests {
     fn a_repeated_soft_delete_is_a_duplicate() {
         let mut s = RecordStore::default();
         s.apply_line("users", &line("u1", json!({"display_name": "A"}))).unwrap();
-        let del = json!({"id": "u1", "created_date": "2024-01-01T00:00:00Z", "modified_date": "2024-02-01T00:00:00Z",
-            "data": {"deleted_in_source": true, "deleted_reason": "changed"}});
+        let del = deletion("u1", "changed");
         s.apply_line("users", &del).unwrap();
         s.apply_line("users", &del).unwrap();
         assert_eq!((s.counters.deletions, s.counters.duplicates), (1, 1));

@@ -110,14 +110,28 @@ fn link(v: &Value, parent: &str, child: &str) -> (String, Value, Value) {
     (format!("{}_{}", p.as_str().unwrap_or_default(), c.as_str().unwrap_or_default()), p, c)
 }
 
+/// Checks that every membership of the truth list `list` is live in `item_type` as `<owner>_<member>`, with
+/// its owner (`owner`: the truth property and the record field), member and member type; returns their ids.
+fn expect_memberships<'s>(
+    store: &'s RecordStore,
+    truth: &dyn Truth,
+    list: &str,
+    (owner_prop, owner_field): (&str, &'static str),
+    item_type: &str,
+    mm: &mut Mismatches,
+) -> Seen<'s> {
+    let mut seen = Seen::default();
+    truth.each(list, &mut |m| {
+        let (id, owner, member) = link(m, owner_prop, "memberId");
+        let fields = vec![(owner_field, owner), ("member_id", member), ("member_type", text(m, "memberType"))];
+        expect_live(store, &mut seen, (item_type, &id), &fields, "exists in the tenant but is", mm);
+    });
+    seen
+}
+
 /// group_members: exactly the live memberships `<groupId>_<memberId>` (removed ones absent).
 pub fn check_group_members(store: &RecordStore, truth: &dyn Truth, mm: &mut Mismatches) -> TypeCounts {
-    let mut expected = Seen::default();
-    truth.each("groupMembers", &mut |m| {
-        let (id, g, member) = link(m, "groupId", "memberId");
-        let fields = vec![("group_id", g), ("member_id", member), ("member_type", text(m, "memberType"))];
-        expect_live(store, &mut expected, ("group_members", &id), &fields, "exists in the tenant but is", mm);
-    });
+    let expected = expect_memberships(store, truth, "groupMembers", ("groupId", "group_id"), "group_members", mm);
     let groups = live_ids(truth, "groups");
     check_extras(store, "group_members", &expected, ("group_id", "groups", &groups), &|_| false, mm);
     relation_counts(store, "group_members", expected.len(), &|_| true)
@@ -130,12 +144,7 @@ fn is_rbac(id: &str) -> bool {
 /// role_members: the activated roles' memberships `<roleId>_<memberId>` exactly, and the unified RBAC
 /// assignments `rbac_<id>` as of the latest snapshot.
 pub fn check_role_members(store: &RecordStore, truth: &dyn Truth, mm: &mut Mismatches) -> TypeCounts {
-    let mut members = Seen::default();
-    truth.each("directoryRoleMembers", &mut |m| {
-        let (id, r, member) = link(m, "roleId", "memberId");
-        let fields = vec![("role_id", r), ("member_id", member), ("member_type", text(m, "memberType"))];
-        expect_live(store, &mut members, ("role_members", &id), &fields, "exists in the tenant but is", mm);
-    });
+    let members = expect_memberships(store, truth, "directoryRoleMembers", ("roleId", "role_id"), "role_members", mm);
     let roles = live_ids(truth, "directoryRoles");
     check_extras(store, "role_members", &members, ("role_id", "directory_roles", &roles), &is_rbac, mm);
     let mut rbac = HashMap::new();

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use entra_airsync::airsync::artifacts::Batch;
 use entra_airsync::airsync::line::Record;
 use entra_airsync::extract::{apps, authmethods, devices, groups, logs, users};
+use entra_airsync::graph::json::Json;
+use entra_airsync::graph::pager::Page;
 use entra_airsync::schema::custom_fields::{from_extension_property, user_custom_fields};
 use entra_airsync::schema::CustomField;
 
@@ -37,7 +39,7 @@ fn sync_time() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
 }
 
-type Normalize = Box<dyn Fn(&Value) -> Vec<Record>>;
+type Normalize = Box<dyn Fn(&Json) -> Vec<Record>>;
 
 fn one(r: Option<impl Into<Record>>) -> Vec<Record> {
     r.into_iter().map(Into::into).collect()
@@ -90,11 +92,17 @@ fn cases() -> Vec<(&'static str, &'static str, Normalize)> {
     ]
 }
 
-/// Parse → normalize → gzip, the whole per-page CPU path; returns the artifact's size.
+/// Parse (as the worker does: borrowing from the body) → normalize → gzip, the whole per-page CPU path;
+/// returns the artifact's size.
 fn run(bytes: &[u8], normalize: &Normalize) -> usize {
-    let page: Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let Ok(page) = String::from_utf8(bytes.to_vec())
+        .map_err(|e| e.to_string())
+        .and_then(|body| Page::from_body(body).map_err(|e| e.to_string()))
+    else {
+        return 0;
+    };
     let mut batch = Batch::new();
-    for obj in page["value"].as_array().into_iter().flatten() {
+    for obj in page.items() {
         for record in normalize(obj) {
             batch.add_record(&record).unwrap_or_default();
         }

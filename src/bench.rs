@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::graph::json::{view, Json};
 pub use crate::sim::graph::Preset;
 use crate::sim::graph::{GraphSim, GraphSimOptions, MutationSpec};
 use crate::sim::platform::{Connection, Driver, DriverOptions, HttpWorker, PlatformOptions, PlatformSim};
@@ -143,7 +144,7 @@ pub fn report_requests(truth: &dyn Truth, since: Option<chrono::DateTime<chrono:
     let licensed = truth.value("licence").as_str().is_some_and(|l| l != "Free");
     let in_window = |e: &Value, time: &str| match since {
         None => true,
-        Some(since) => crate::extract::norm::parse_ts(e.get(time)).is_none_or(|t| t >= since),
+        Some(since) => crate::extract::norm::parse_ts(e.get(time).map(view).as_ref()).is_none_or(|t| t >= since),
     };
     let events = |key: &str, time: &str| {
         let mut n = 0;
@@ -159,6 +160,7 @@ pub fn report_requests(truth: &dyn Truth, since: Option<chrono::DateTime<chrono:
             }
         });
     }
+    let window_views: Vec<Json> = window_audits.iter().map(view).collect();
     let window = |n: usize| (n as u64).div_ceil(LOG_PAGE).max(1);
     let mut n = 0;
     if extracted("directory_audit_logs") {
@@ -172,7 +174,7 @@ pub fn report_requests(truth: &dyn Truth, since: Option<chrono::DateTime<chrono:
         n += match since {
             None => users_with_methods(truth),
             Some(_) => {
-                crate::extract::security_info::changes(&window_audits, crate::extract::security_info::Triggers::Methods)
+                crate::extract::security_info::changes(&window_views, crate::extract::security_info::Triggers::Methods)
                     .len() as u64
             }
         };
@@ -184,7 +186,7 @@ pub fn report_requests(truth: &dyn Truth, since: Option<chrono::DateTime<chrono:
             None => full,
             Some(_) => {
                 let named = crate::extract::security_info::changes(
-                    &window_audits,
+                    &window_views,
                     crate::extract::security_info::Triggers::MethodsAndRoles,
                 );
                 (named.len() as u64).min(full)

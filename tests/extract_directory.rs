@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use entra_airsync::airsync::line::Record;
 use entra_airsync::extract::{apps, assignments, contacts, devices, groups, licences, roles, Round};
+use entra_airsync::graph::json::{view, views};
 use entra_airsync::schema::{self, Source, ITEM_URL_FIELD};
 use serde_json::Value;
 
@@ -86,7 +87,7 @@ fn find<'a>(records: &'a [Value], id: &str) -> &'a Value {
 fn groups_and_their_members_from_one_delta_page() {
     let page = fixture("groups/delta_page.json");
     let source = items(&page);
-    let records: Vec<_> = source.iter().flat_map(|g| groups::normalize_at(g, at())).collect();
+    let records: Vec<_> = source.iter().flat_map(|g| groups::normalize_at(&view(g), at())).collect();
     let by = check_all(&records);
     let (gs, ms) = (&by["groups"], &by["group_members"]);
     assert_eq!(gs.len(), 3);
@@ -119,7 +120,7 @@ fn a_large_group_sliced_across_pages_keeps_every_membership_and_its_properties()
         .unwrap()
         .iter()
         .flat_map(items)
-        .flat_map(|g| groups::normalize_at(&g, at()))
+        .flat_map(|g| groups::normalize_at(&view(&g), at()))
         .collect();
     let by = check_all(&records);
     // The second slice repeats only the id: it must not overwrite the group with nulls.
@@ -135,7 +136,7 @@ fn a_large_group_sliced_across_pages_keeps_every_membership_and_its_properties()
 #[test]
 fn directory_roles_and_role_members() {
     let source = items(&fixture("directory_roles/delta_page.json"));
-    let records: Vec<_> = source.iter().flat_map(|r| roles::normalize_at(r, at())).collect();
+    let records: Vec<_> = source.iter().flat_map(|r| roles::normalize_at(&view(r), at())).collect();
     let by = check_all(&records);
     assert_eq!(by["directory_roles"].len(), 3);
     for r in source.iter().filter(|r| r.get("@removed").is_none()) {
@@ -154,7 +155,8 @@ fn directory_roles_and_role_members() {
 #[test]
 fn unified_rbac_assignments_become_role_members() {
     let source = items(&fixture("role_members/role_assignments_page.json"));
-    let records: Vec<_> = source.iter().filter_map(|a| roles::rbac_at(a, at())).map(|r| ("role_members", r)).collect();
+    let records: Vec<_> =
+        source.iter().filter_map(|a| roles::rbac_at(&view(a), at())).map(|r| ("role_members", r)).collect();
     let by = check_all(&records);
     let scoped = find(&by["role_members"], "rbac_LJnv8vs6uUa3z6Em7nTEUXJ1hPGqSKpHlqMuxhkE9B8-1");
     assert_eq!(scoped["data"]["directory_scope_id"], "/administrativeUnits/5d107bba-d8e2-4e13-b6ae-884be90e5d1a");
@@ -169,7 +171,7 @@ fn unified_rbac_assignments_become_role_members() {
 fn applications() {
     let source = items(&fixture("applications/delta_page.json"));
     let records: Vec<_> =
-        source.iter().filter_map(|a| apps::application_at(a, at())).map(|r| ("applications", r)).collect();
+        source.iter().filter_map(|a| apps::application_at(&view(a), at())).map(|r| ("applications", r)).collect();
     let by = check_all(&records);
     for a in source.iter().filter(|a| a.get("@removed").is_none()) {
         assert_nothing_lost("applications", a, find(&by["applications"], a["id"].as_str().unwrap()));
@@ -186,7 +188,7 @@ fn applications() {
 fn service_principals_and_their_app_roles_from_the_same_objects() {
     let mut source = items(&fixture("service_principals/delta_page.json"));
     source.extend(items(&fixture("app_roles/service_principal_with_roles.json")));
-    let records: Vec<_> = source.iter().flat_map(|sp| apps::service_principal_at(sp, at())).collect();
+    let records: Vec<_> = source.iter().flat_map(|sp| apps::service_principal_at(&view(sp), at())).collect();
     let by = check_all(&records);
     assert_eq!(by["service_principals"].len(), 3);
     for sp in source.iter().filter(|s| s.get("@removed").is_none()) {
@@ -212,11 +214,12 @@ fn service_principals_and_their_app_roles_from_the_same_objects() {
 #[test]
 fn app_role_assignments_are_named_from_the_resource_roles() {
     let sp = &items(&fixture("app_role_assignments/service_principal_ids_page.json"))[0];
-    let names = assignments::role_names(sp);
+    let sp_view = view(sp);
+    let names = assignments::role_names(&sp_view);
     let source = items(&fixture("app_role_assignments/app_role_assigned_to.json"));
     let records: Vec<_> = source
         .iter()
-        .filter_map(|a| assignments::assignment_at(a, &names, at()))
+        .filter_map(|a| assignments::assignment_at(&view(a), &names, at()))
         .map(|r| ("app_role_assignments", r))
         .collect();
     let by = check_all(&records);
@@ -248,7 +251,7 @@ fn devices_with_owners_and_honest_booleans() {
         .collect();
     let records: Vec<_> = source
         .iter()
-        .filter_map(|d| devices::device_at(d, Some(owners.clone()), at()))
+        .filter_map(|d| devices::device_at(&view(d), Some(owners.clone()), at()))
         .map(|r| ("devices", r))
         .collect();
     let by = check_all(&records);
@@ -259,7 +262,7 @@ fn devices_with_owners_and_honest_booleans() {
     assert_eq!(d["data"]["registered_owner_ids"], serde_json::json!(["693acd06-2877-4339-8ade-b704261fe7a0"]));
     assert_eq!(d["data"]["manufacturer"], "Contoso Devices");
     assert_eq!(find(&by["devices"], "9a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9")["data"]["deleted_reason"], "changed");
-    let unknown = devices::device_at(&source[0], None, at()).unwrap().to_value();
+    let unknown = devices::device_at(&view(&source[0]), None, at()).unwrap().to_value();
     assert_eq!(unknown["data"]["registered_owner_ids"], Value::Null);
 }
 
@@ -267,7 +270,7 @@ fn devices_with_owners_and_honest_booleans() {
 fn org_contacts_never_carry_a_fake_email() {
     let source = items(&fixture("org_contacts/delta_page.json"));
     let records: Vec<_> =
-        source.iter().filter_map(|c| contacts::contact_at(c, at())).map(|r| ("org_contacts", r)).collect();
+        source.iter().filter_map(|c| contacts::contact_at(&view(c), at())).map(|r| ("org_contacts", r)).collect();
     let by = check_all(&records);
     let eric = find(&by["org_contacts"], "25c344ab-86d1-4a3e-9f4b-1b2c3d4e5f6a");
     assert_nothing_lost("org_contacts", &source[0], eric);
@@ -279,13 +282,15 @@ fn org_contacts_never_carry_a_fake_email() {
 
 #[test]
 fn licence_assignments_live_and_inferred_removals() {
-    let skus = licences::Skus::from_items(&items(&fixture("license_assignments/subscribed_skus.json")));
+    let skus = licences::Skus::from_items(&views(&items(&fixture("license_assignments/subscribed_skus.json"))));
     assert_eq!(skus.name("c7df2760-2c81-4ef7-b578-5b5392b571df"), Some("ENTERPRISEPREMIUM"));
     let users = items(&fixture("license_assignments/users_delta_page.json"));
 
     // The first round of an initial import: only what users hold, nothing inferred.
-    let initial: Vec<_> =
-        users.iter().flat_map(|u| licences::records(u, Some(&skus), Round { incremental: false }, at())).collect();
+    let initial: Vec<_> = users
+        .iter()
+        .flat_map(|u| licences::records(&view(u), Some(&skus), Round { incremental: false }, at()))
+        .collect();
     let by = check_all(&initial);
     assert_eq!(by["license_assignments"].len(), 2);
     let debra =
@@ -295,8 +300,10 @@ fn licence_assignments_live_and_inferred_removals() {
     assert_eq!(debra["data"]["disabled_plan_ids"], serde_json::json!(["8c098270-9dd4-4350-9b30-ba4703f3b36b"]));
 
     // A later round: every tenant SKU a changed user does not hold is a removal; a removed user loses all.
-    let later: Vec<_> =
-        users.iter().flat_map(|u| licences::records(u, Some(&skus), Round { incremental: true }, at())).collect();
+    let later: Vec<_> = users
+        .iter()
+        .flat_map(|u| licences::records(&view(u), Some(&skus), Round { incremental: true }, at()))
+        .collect();
     let by = check_all(&later);
     let recs = &by["license_assignments"];
     assert_eq!(recs.len(), 8, "2 live + 1 + 1 + 2 for the unlicensed user + 2 for the removed user");
@@ -307,11 +314,11 @@ fn licence_assignments_live_and_inferred_removals() {
 
     // Without the SKU table names are null and nothing is inferred; without the property nothing is said.
     let blind: Vec<_> =
-        users.iter().flat_map(|u| licences::records(u, None, Round { incremental: true }, at())).collect();
+        users.iter().flat_map(|u| licences::records(&view(u), None, Round { incremental: true }, at())).collect();
     assert_eq!(blind.len(), 2);
     assert!(blind.iter().all(|(_, r)| r.to_value()["data"]["sku_part_number"].is_null()));
     let silent = serde_json::json!({"id": "u9", "displayName": "renamed only"});
-    assert!(licences::records(&silent, Some(&skus), Round { incremental: true }, at()).is_empty());
+    assert!(licences::records(&view(&silent), Some(&skus), Round { incremental: true }, at()).is_empty());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use entra_airsync::airsync::line::Record;
 use entra_airsync::extract::{apps, assignments, contacts, devices, groups, licences, record, roles, Round};
+use entra_airsync::graph::json::view;
 use entra_airsync::sim::platform::{verify, RecordStore, VerifyReport};
 use serde_json::{json, Value};
 
@@ -50,38 +51,39 @@ fn two_syncs() -> RecordStore {
     let g1 = json!({"id": "g1", "displayName": "Sales", "mail": null, "securityEnabled": true, "mailEnabled": false,
                     "groupTypes": [], "createdDateTime": "2024-01-01T00:00:00Z", "members@delta": [user("u1"), user("u9")]});
     let g2 = json!({"id": "g2", "displayName": "Old", "members@delta": [user("u2")]});
-    load(&mut s, [g1, g2].iter().flat_map(|g| groups::normalize_at(g, t1)).collect());
+    load(&mut s, [g1, g2].iter().flat_map(|g| groups::normalize_at(&view(g), t1)).collect());
     let r1 = json!({"id": "r1", "displayName": "Global Administrator", "roleTemplateId": "t1", "members@delta": [user("u1")]});
-    load(&mut s, roles::normalize_at(&r1, t1));
+    load(&mut s, roles::normalize_at(&view(&r1), t1));
     for ra in [
         json!({"id": "ra0", "principalId": "u9"}),
         json!({"id": "ra1", "principalId": "u1", "roleDefinitionId": "t1", "directoryScopeId": "/"}),
     ] {
-        load(&mut s, vec![("role_members", roles::rbac_at(&ra, t1).unwrap())]);
+        load(&mut s, vec![("role_members", roles::rbac_at(&view(&ra), t1).unwrap())]);
     }
     let a1 = json!({"id": "a1", "appId": "c1", "displayName": "HR", "createdDateTime": "2023-06-21T09:14:02Z"});
-    load(&mut s, vec![("applications", apps::application_at(&a1, t1).unwrap())]);
+    load(&mut s, vec![("applications", apps::application_at(&view(&a1), t1).unwrap())]);
     let sp1 = json!({"id": "sp1", "appId": "c1", "displayName": "HR", "appRoles": [{"id": "ar1", "displayName": "Reader", "value": "R", "isEnabled": true}]});
     let sp2 = json!({"id": "sp2", "appId": "c2", "displayName": "Gone", "appRoles": [{"id": "ar2", "displayName": "X", "isEnabled": true}]});
-    load(&mut s, [sp1.clone(), sp2].iter().flat_map(|sp| apps::service_principal_at(sp, t1)).collect());
-    let names = assignments::role_names(&sp1);
+    load(&mut s, [sp1.clone(), sp2].iter().flat_map(|sp| apps::service_principal_at(&view(sp), t1)).collect());
+    let sp1_view = view(&sp1);
+    let names = assignments::role_names(&sp1_view);
     for a in [
         json!({"id": "as0", "principalId": "u9", "resourceId": "sp1", "appRoleId": "ar1"}),
         json!({"id": "as1", "principalId": "u1", "principalType": "User", "resourceId": "sp1", "appRoleId": "ar1", "createdDateTime": "2024-05-14T12:00:03Z"}),
     ] {
-        load(&mut s, vec![("app_role_assignments", assignments::assignment_at(&a, &names, t1).unwrap())]);
+        load(&mut s, vec![("app_role_assignments", assignments::assignment_at(&view(&a), &names, t1).unwrap())]);
     }
     let d1 =
         json!({"id": "d1", "deviceId": "dd1", "displayName": "LT-1", "accountEnabled": true, "isCompliant": false});
-    load(&mut s, vec![("devices", devices::device_at(&d1, Some(vec!["u1".into()]), t1).unwrap())]);
+    load(&mut s, vec![("devices", devices::device_at(&view(&d1), Some(vec!["u1".into()]), t1).unwrap())]);
     let c1 = json!({"id": "c1", "displayName": "Eric", "mail": "eric@x.test"});
-    load(&mut s, vec![("org_contacts", contacts::contact_at(&c1, t1).unwrap())]);
+    load(&mut s, vec![("org_contacts", contacts::contact_at(&view(&c1), t1).unwrap())]);
     let skus = licences::Skus::from_items(&[
-        json!({"skuId": "s1", "skuPartNumber": "SPE_E5"}),
-        json!({"skuId": "s2", "skuPartNumber": "EMS"}),
+        view(&json!({"skuId": "s1", "skuPartNumber": "SPE_E5"})),
+        view(&json!({"skuId": "s2", "skuPartNumber": "EMS"})),
     ]);
     let u1 = json!({"id": "u1", "assignedLicenses": [{"skuId": "s1"}, {"skuId": "s2"}]});
-    load(&mut s, licences::records(&u1, Some(&skus), Round { incremental: false }, t1));
+    load(&mut s, licences::records(&view(&u1), Some(&skus), Round { incremental: false }, t1));
     let u1_user = json!({"id": "u1", "created_date": "2026-11-01T00:00:00Z", "modified_date": "2026-11-01T00:00:00Z",
         "data": {"display_name": "Ann", "user_principal_name": "ann@x.test", "email": "ann@x.test", "account_enabled": true, "user_type": "Member"}});
     s.apply_line("users", &u1_user).unwrap();
@@ -90,17 +92,17 @@ fn two_syncs() -> RecordStore {
     let g1_change = json!({"id": "g1", "displayName": "Sales", "mail": null, "securityEnabled": true, "mailEnabled": false,
         "groupTypes": [], "createdDateTime": "2024-01-01T00:00:00Z",
         "members@delta": [{"@odata.type": "#microsoft.graph.user", "id": "u9", "@removed": {"reason": "deleted"}}]});
-    load(&mut s, groups::normalize_at(&g1_change, t2));
-    load(&mut s, groups::normalize_at(&json!({"id": "g2", "@removed": {"reason": "changed"}}), t2));
-    load(&mut s, apps::service_principal_at(&json!({"id": "sp2", "@removed": {"reason": "deleted"}}), t2));
+    load(&mut s, groups::normalize_at(&view(&g1_change), t2));
+    load(&mut s, groups::normalize_at(&view(&json!({"id": "g2", "@removed": {"reason": "changed"}})), t2));
+    load(&mut s, apps::service_principal_at(&view(&json!({"id": "sp2", "@removed": {"reason": "deleted"}})), t2));
     let ra1 = json!({"id": "ra1", "principalId": "u1", "roleDefinitionId": "t1", "directoryScopeId": "/"});
-    load(&mut s, vec![("role_members", roles::rbac_at(&ra1, t2).unwrap())]);
+    load(&mut s, vec![("role_members", roles::rbac_at(&view(&ra1), t2).unwrap())]);
     let as1 = json!({"id": "as1", "principalId": "u1", "principalType": "User", "resourceId": "sp1", "appRoleId": "ar1", "createdDateTime": "2024-05-14T12:00:03Z"});
-    load(&mut s, vec![("app_role_assignments", assignments::assignment_at(&as1, &names, t2).unwrap())]);
+    load(&mut s, vec![("app_role_assignments", assignments::assignment_at(&view(&as1), &names, t2).unwrap())]);
     let as0_removed = json!({"id": "as0", "@removed": {"reason": "deleted"}});
-    load(&mut s, vec![("app_role_assignments", record::deletion("as0", &as0_removed["@removed"], t2))]);
+    load(&mut s, vec![("app_role_assignments", record::deletion("as0", &view(&as0_removed["@removed"]), t2))]);
     let u1_now = json!({"id": "u1", "assignedLicenses": [{"skuId": "s1"}]});
-    load(&mut s, licences::records(&u1_now, Some(&skus), Round { incremental: true }, t2));
+    load(&mut s, licences::records(&view(&u1_now), Some(&skus), Round { incremental: true }, t2));
     s
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use entra_airsync::extract::{authmethods, logs, policies, users, workflows};
+use entra_airsync::graph::json::view;
 use entra_airsync::schema::custom_fields::{from_extension_property, user_custom_fields};
 use entra_airsync::schema::{self, RecordType, Source};
 use serde_json::Value;
@@ -55,7 +56,8 @@ fn authentication_methods_keep_every_safe_field_and_no_secret() {
     let methods = items(&fixture("authentication_methods/user_methods.json"));
     let mut types = BTreeSet::new();
     for m in &methods {
-        let r = authmethods::normalize_method(user, Some("avery.example@contoso-sim.example"), m, sync()).unwrap();
+        let r =
+            authmethods::normalize_method(user, Some("avery.example@contoso-sim.example"), &view(m), sync()).unwrap();
         check(rt, m, &r);
         assert_eq!(r["id"], format!("{user}_{}", m["id"].as_str().unwrap()));
         assert_eq!(r["data"]["user_id"], user);
@@ -66,7 +68,7 @@ fn authentication_methods_keep_every_safe_field_and_no_secret() {
         assert!(!r["data"]["display_name"].as_str().unwrap().contains("5555550142"), "phone number in a title");
     }
     assert_eq!(types.len(), methods.len(), "every method type recognised: {types:?}");
-    let phone = authmethods::normalize_method(user, None, &methods[0], sync()).unwrap();
+    let phone = authmethods::normalize_method(user, None, &view(&methods[0]), sync()).unwrap();
     assert_eq!(phone["data"]["phone_number"], "+1 5555550142", "Graph's phone number is kept as given");
     assert_eq!(phone["data"]["display_name"], "Phone (mobile)");
     assert_eq!(phone["created_date"], "2026-03-10T12:00:00Z", "no createdDateTime: the sync time");
@@ -76,15 +78,15 @@ fn authentication_methods_keep_every_safe_field_and_no_secret() {
 fn registration_report_rows() {
     let rt = &schema::USER_REGISTRATION_DETAILS;
     for row in items(&fixture("user_registration_details/report_page.json")) {
-        let r = authmethods::normalize_registration(&row, sync()).unwrap().to_value();
+        let r = authmethods::normalize_registration(&view(&row), sync()).unwrap().to_value();
         check(rt, &row, &r);
         assert_eq!(r["id"], row["id"]);
         assert_eq!(r["data"]["user_id"], row["id"]);
     }
     let first = &items(&fixture("user_registration_details/report_page.json"))[0];
-    all_filled(rt, &authmethods::normalize_registration(first, sync()).unwrap().to_value(), &[]);
+    all_filled(rt, &authmethods::normalize_registration(&view(first), sync()).unwrap().to_value(), &[]);
     let guest = &items(&fixture("user_registration_details/report_page.json"))[1];
-    let r = authmethods::normalize_registration(guest, sync()).unwrap().to_value();
+    let r = authmethods::normalize_registration(&view(guest), sync()).unwrap().to_value();
     assert_eq!(r["data"]["is_mfa_registered"], false, "false stays false");
     assert_eq!(r["data"]["methods_registered"], serde_json::json!([]));
 }
@@ -93,7 +95,7 @@ fn registration_report_rows() {
 fn authentication_methods_policy_singleton() {
     let rt = &schema::AUTHENTICATION_METHODS_POLICY;
     let policy = fixture("authentication_methods_policy/policy.json");
-    let r = policies::normalize_auth_methods_policy(&policy, sync()).unwrap();
+    let r = policies::normalize_auth_methods_policy(&view(&policy), sync()).unwrap();
     check(rt, &policy, &r);
     all_filled(rt, &r, &[]);
     assert_eq!(r["id"], "authenticationMethodsPolicy");
@@ -111,17 +113,17 @@ fn conditional_access_policies_flatten_conditions() {
     let rt = &schema::CONDITIONAL_ACCESS_POLICIES;
     let list = items(&fixture("conditional_access_policies/policies_page.json"));
     for p in &list {
-        let r = policies::normalize_conditional_access(p, sync()).unwrap();
+        let r = policies::normalize_conditional_access(&view(p), sync()).unwrap();
         check(rt, p, &r);
     }
-    let full = policies::normalize_conditional_access(&list[0], sync()).unwrap();
+    let full = policies::normalize_conditional_access(&view(&list[0]), sync()).unwrap();
     all_filled(rt, &full, &[]);
     assert_eq!(full["data"]["sign_in_frequency_value"], 0, "zero stays zero");
     assert_eq!(full["data"]["include_roles"], serde_json::json!(["62e90394-69f5-4237-9190-012177145e10"]));
     assert_eq!(full["modified_date"], "2026-03-10T12:00:00Z", "a snapshot record is dated at its sync");
     assert_eq!(full["data"]["modified_at"], "2024-09-02T14:00:01Z");
     assert!(full["data"]["item_url_field"].as_str().unwrap().ends_with(list[0]["id"].as_str().unwrap()));
-    let report_only = policies::normalize_conditional_access(&list[1], sync()).unwrap();
+    let report_only = policies::normalize_conditional_access(&view(&list[1]), sync()).unwrap();
     assert_eq!(report_only["data"]["state"], "enabledForReportingButNotEnforced");
     assert_eq!(report_only["data"]["modified_at"], Value::Null, "never modified");
     assert_eq!(report_only["data"]["include_platforms"], Value::Null);
@@ -132,13 +134,13 @@ fn pim_eligibility_schedules() {
     let rt = &schema::PIM_ELIGIBLE_ROLES;
     let list = items(&fixture("pim_eligible_roles/schedules_page.json"));
     for s in &list {
-        check(rt, s, &policies::normalize_pim(s, sync()).unwrap());
+        check(rt, s, &policies::normalize_pim(&view(s), sync()).unwrap());
     }
-    let first = policies::normalize_pim(&list[0], sync()).unwrap();
+    let first = policies::normalize_pim(&view(&list[0]), sync()).unwrap();
     all_filled(rt, &first, &[]);
     assert_eq!(first["data"]["schedule_end"], "2026-04-10T00:00:00Z");
     assert_eq!(first["data"]["expiration_type"], "afterDateTime");
-    let permanent = policies::normalize_pim(&list[1], sync()).unwrap();
+    let permanent = policies::normalize_pim(&view(&list[1]), sync()).unwrap();
     assert_eq!(permanent["data"]["expiration_type"], "noExpiration");
     assert_eq!(permanent["data"]["schedule_end"], Value::Null);
 }
@@ -147,7 +149,7 @@ fn pim_eligibility_schedules() {
 fn lifecycle_workflows_read_the_nested_trigger_and_tasks() {
     let rt = &schema::LIFECYCLE_WORKFLOWS;
     let full = fixture("lifecycle_workflows/workflow_full.json");
-    let r = workflows::normalize_workflow(&full, sync()).unwrap();
+    let r = workflows::normalize_workflow(&view(&full), sync()).unwrap();
     check(rt, &full, &r);
     all_filled(rt, &r, &[]);
     assert_eq!(r["data"]["trigger_time_based_attribute"], "employeeHireDate");
@@ -157,7 +159,7 @@ fn lifecycle_workflows_read_the_nested_trigger_and_tasks() {
     assert_eq!(r["data"]["task_count"], 2);
     assert_eq!(r["data"]["task_names"], serde_json::json!(["Enable User Account", "Send Welcome Email"]));
     for w in items(&fixture("lifecycle_workflows/workflows_page.json")) {
-        let r = workflows::normalize_workflow(&w, sync()).unwrap();
+        let r = workflows::normalize_workflow(&view(&w), sync()).unwrap();
         check(rt, &w, &r);
         assert_eq!(r["data"]["task_count"], Value::Null, "tasks unknown until read");
     }
@@ -168,11 +170,11 @@ fn directory_audit_events() {
     let rt = &schema::DIRECTORY_AUDIT_LOGS;
     let list = items(&fixture("directory_audit_logs/audits_page.json"));
     for e in &list {
-        let r = logs::normalize_audit(e, sync()).unwrap().to_value();
+        let r = logs::normalize_audit(&view(e), sync()).unwrap().to_value();
         check(rt, e, &r);
         assert_eq!(r["created_date"], r["modified_date"]);
     }
-    let first = logs::normalize_audit(&list[0], sync()).unwrap().to_value();
+    let first = logs::normalize_audit(&view(&list[0]), sync()).unwrap().to_value();
     all_filled(rt, &first, &[]);
     assert_eq!(first["created_date"], "2025-03-01T21:20:02.721537400Z", "the event time, to the digit");
     assert_eq!(first["data"]["target_types"], serde_json::json!(["User", "Group"]));
@@ -184,14 +186,14 @@ fn sign_in_events() {
     let rt = &schema::SIGN_IN_LOGS;
     let list = items(&fixture("sign_in_logs/sign_ins_page.json"));
     for e in &list {
-        check(rt, e, &logs::normalize_sign_in(e, sync()).unwrap().to_value());
+        check(rt, e, &logs::normalize_sign_in(&view(e), sync()).unwrap().to_value());
     }
-    let first = logs::normalize_sign_in(&list[0], sync()).unwrap().to_value();
+    let first = logs::normalize_sign_in(&view(&list[0]), sync()).unwrap().to_value();
     all_filled(rt, &first, &[]);
     assert_eq!(first["data"]["device_is_compliant"], false, "false stays false");
     assert_eq!(first["data"]["status_error_code"], 0, "zero stays zero");
     assert_eq!(first["data"]["location_city"], "Springfield");
-    let failed = logs::normalize_sign_in(&list[1], sync()).unwrap().to_value();
+    let failed = logs::normalize_sign_in(&view(&list[1]), sync()).unwrap().to_value();
     assert_eq!(failed["data"]["status_error_code"], 50126);
     assert!(failed["data"]["summary"].as_str().unwrap().contains("failure 50126"));
 }
@@ -206,7 +208,7 @@ fn custom_fields_on_users() {
     let custom = user_custom_fields(&discovered);
     assert_eq!(custom.len(), 18);
     let users_page = items(&fixture("custom_fields/users_with_extensions.json"));
-    let r = users::normalize_at(&users_page[0], sync(), &custom).unwrap().to_value();
+    let r = users::normalize_at(&view(&users_page[0]), sync(), &custom).unwrap().to_value();
     let data = &r["data"];
     for f in &custom {
         assert!(!data[&f.key].is_null(), "{} lost", f.key);
@@ -215,7 +217,7 @@ fn custom_fields_on_users() {
     assert_eq!(data["ext_9a8b7c6d5e4f40318271605948372615_employeenumber"], 4410);
     assert_eq!(data["ext_0f1e2d3c4b5a49788796a5b4c3d2e1f0_badges"], serde_json::json!(["gold", "safety"]));
     assert_eq!(data["ext_attr_15"], "A15");
-    let empty = users::normalize_at(&users_page[1], sync(), &custom).unwrap().to_value();
+    let empty = users::normalize_at(&view(&users_page[1]), sync(), &custom).unwrap().to_value();
     for f in &custom {
         assert!(empty["data"].get(&f.key).is_some_and(Value::is_null), "{} declared but not emitted", f.key);
     }

@@ -77,8 +77,9 @@ proptest! {
     }
 
     #[test]
-    fn graph_pages_never_panic(v in arb_json()) {
-        let _ = Page::parse(v);
+    fn graph_pages_never_panic(v in arb_json(), text in ".{0,200}") {
+        let _ = Page::from_value(&v);
+        let _ = Page::from_body(text);
     }
 
     #[test]

@@ -508,7 +508,7 @@ impl Worker {
             Err(message) => return Outcome::Error { message },
         };
         let org = match graph.get_page("/v1.0/organization?$select=id,displayName,verifiedDomains", false).await {
-            Ok(page) => page.items.into_iter().next(),
+            Ok(page) => page.owned_items().into_iter().next(),
             Err(e @ GraphError::Auth(_)) => return Outcome::Error { message: e.to_string() },
             Err(e) => return Outcome::Error { message: format!("the tenant could not be read: {e}") },
         };

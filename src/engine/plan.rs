@@ -260,7 +260,7 @@ async fn read_skus(graph: &GraphClient, roles: Option<&[String]>) -> Result<Opti
         return Ok(None);
     }
     match graph.get_page(SKUS_PATH, false).await {
-        Ok(page) => Ok(Some(licence_of_skus(&page.items))),
+        Ok(page) => Ok(Some(licence_of_skus(&page.owned_items()))),
         Err(e @ GraphError::Auth(_)) => Err(e),
         Err(e) => {
             tracing::warn!(error = %e, "subscribedSkus could not be read; probing the licensed endpoints instead");

@@ -2,11 +2,11 @@
 //! with the `app_roles` they define read from the same objects' `appRoles` (no extra call).
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::record::{deletion, live_writer, select_list, str_prop, time_of};
 use super::{DeltaExtractor, ExtractCtx, Records};
 use crate::airsync::line::Line;
+use crate::graph::json::{Field, Json};
 use crate::schema::{
     APPLICATIONS, APPLICATION_PORTAL_URL, APP_ROLES, ITEM_URL_FIELD, SERVICE_PRINCIPALS,
     SERVICE_PRINCIPALS_EXTRA_SELECT,
@@ -34,18 +34,18 @@ pub fn service_principals() -> DeltaExtractor {
     }
 }
 
-fn normalize_app(obj: &Value, ctx: &ExtractCtx) -> Records {
+fn normalize_app(obj: &Json, ctx: &ExtractCtx) -> Records {
     application_at(obj, ctx.sync_time).map(|r| (APP_ITEM, r.into())).into_iter().collect()
 }
 
-fn normalize_sp(obj: &Value, ctx: &ExtractCtx) -> Records {
+fn normalize_sp(obj: &Json, ctx: &ExtractCtx) -> Records {
     service_principal_at(obj, ctx.sync_time).into_iter().map(|(t, r)| (t, r.into())).collect()
 }
 
 /// One applications-delta entry → its record (the portal link is addressed by appId).
-pub fn application_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
+pub fn application_at(obj: &Json, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
-    if let Some(removed) = obj.get("@removed") {
+    if let Some(removed) = obj.field("@removed") {
         return Some(deletion(id, removed, sync_time));
     }
     let mut w = live_writer(&APPLICATIONS, id, time_of(obj, "createdDateTime"), sync_time, obj);
@@ -56,14 +56,14 @@ pub fn application_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
 }
 
 /// One servicePrincipals-delta entry → its record and one `app_roles` record per entry of `appRoles`.
-pub fn service_principal_at(obj: &Value, sync_time: DateTime<Utc>) -> Vec<(&'static str, Line)> {
+pub fn service_principal_at(obj: &Json, sync_time: DateTime<Utc>) -> Vec<(&'static str, Line)> {
     let Some(id) = str_prop(obj, "id") else { return Vec::new() };
-    if let Some(removed) = obj.get("@removed") {
+    if let Some(removed) = obj.field("@removed") {
         return vec![(SP_ITEM, deletion(id, removed, sync_time))];
     }
     let created = time_of(obj, "createdDateTime");
     let mut out = vec![(SP_ITEM, live_writer(&SERVICE_PRINCIPALS, id, created, sync_time, obj).live())];
-    for role in obj.get("appRoles").and_then(Value::as_array).into_iter().flatten() {
+    for role in obj.field("appRoles").and_then(Json::as_array).into_iter().flatten() {
         let Some(role_id) = str_prop(role, "id") else { continue };
         let mut w = live_writer(&APP_ROLES, &format!("{id}_{role_id}"), None, sync_time, role);
         w.str("service_principal_id", Some(id));

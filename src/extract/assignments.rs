@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::delta::{PageNormalizer, Records, Round};
 use super::fanout::collect_all;
@@ -13,6 +12,7 @@ use super::list::ListExtractor;
 use super::record::{str_prop, time_of};
 use super::{ExtractCtx, ExtractError};
 use crate::airsync::line::Line;
+use crate::graph::json::{view, Field, Json};
 use crate::schema::APP_ROLE_ASSIGNMENTS;
 
 pub const ITEM: &str = "app_role_assignments";
@@ -29,8 +29,8 @@ struct AssignmentPages;
 
 #[async_trait::async_trait]
 impl PageNormalizer for AssignmentPages {
-    async fn page(&self, ctx: &ExtractCtx, _: Round, sps: &[Value]) -> Result<Records, ExtractError> {
-        let sps: Vec<&Value> = sps.iter().filter(|sp| str_prop(sp, "id").is_some()).collect();
+    async fn page(&self, ctx: &ExtractCtx, _: Round, sps: &[Json<'_>]) -> Result<Records, ExtractError> {
+        let sps: Vec<&Json> = sps.iter().filter(|sp| str_prop(sp, "id").is_some()).collect();
         let urls: Vec<String> = sps
             .iter()
             .filter_map(|sp| str_prop(sp, "id"))
@@ -40,7 +40,7 @@ impl PageNormalizer for AssignmentPages {
         for (sp, assignments) in sps.iter().zip(collect_all(ctx, &urls).await?) {
             let names = role_names(sp);
             for a in assignments.iter().flatten() {
-                if let Some(r) = assignment_at(a, &names, ctx.sync_time) {
+                if let Some(r) = assignment_at(&view(a), &names, ctx.sync_time) {
                     out.push((ITEM, r.into()));
                 }
             }
@@ -50,9 +50,9 @@ impl PageNormalizer for AssignmentPages {
 }
 
 /// App role id → display name, from the resource service principal's `appRoles`.
-pub fn role_names(sp: &Value) -> HashMap<&str, &str> {
-    sp.get("appRoles")
-        .and_then(Value::as_array)
+pub fn role_names<'a>(sp: &'a Json) -> HashMap<&'a str, &'a str> {
+    sp.field("appRoles")
+        .and_then(Json::as_array)
         .into_iter()
         .flatten()
         .filter_map(|r| Some((str_prop(r, "id")?, str_prop(r, "displayName")?)))
@@ -60,13 +60,13 @@ pub fn role_names(sp: &Value) -> HashMap<&str, &str> {
 }
 
 /// One `appRoleAssignment` → its record, the role's name looked up in its resource's `appRoles` names.
-pub fn assignment_at(obj: &Value, role_names: &HashMap<&str, &str>, sync_time: DateTime<Utc>) -> Option<Line> {
+pub fn assignment_at(obj: &Json, role_names: &HashMap<&str, &str>, sync_time: DateTime<Utc>) -> Option<Line> {
     let name = str_prop(obj, "appRoleId").and_then(|r| role_names.get(r)).copied();
     named_assignment_at(obj, name, sync_time)
 }
 
 /// One live `appRoleAssignment` and the display name of its app role → its record.
-pub fn named_assignment_at(obj: &Value, role_name: Option<&str>, sync_time: DateTime<Utc>) -> Option<Line> {
+pub fn named_assignment_at(obj: &Json, role_name: Option<&str>, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
     let mut w = LineWriter::new(id, time_of(obj, "createdDateTime"), sync_time);
     w.props(&APP_ROLE_ASSIGNMENTS, obj);

@@ -4,14 +4,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use serde_json::Value;
-
 use super::assignments::{self, named_assignment_at, ITEM};
 use super::delta::{DeltaPages, PageNormalizer, Records, Round};
 use super::record::{deletion, str_prop};
 use super::snapshot::SnapshotDiff;
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
+use crate::graph::json::{view, Field, Json};
 use crate::graph::GraphError;
 
 /// The first request of a round (graph-api.md §8.9: the only change signal for app role assignments).
@@ -84,13 +83,13 @@ struct DeltaAssignmentPages {
 
 impl DeltaAssignmentPages {
     /// Reads the `appRoles` of the resources not yet known, in one `$batch` (a gone resource names nothing).
-    async fn learn(&self, ctx: &ExtractCtx, items: &[Value]) -> Result<(), ExtractError> {
+    async fn learn(&self, ctx: &ExtractCtx, items: &[Json<'_>]) -> Result<(), ExtractError> {
         let wanted: Vec<String> = {
             let known = self.names.lock().map_err(|_| GraphError::Malformed("role name cache poisoned".into()))?;
             let mut seen = HashSet::new();
             items
                 .iter()
-                .filter(|a| a.get("@removed").is_none())
+                .filter(|a| a.field("@removed").is_none())
                 .filter_map(|a| str_prop(a, "resourceId"))
                 .filter(|r| !known.contains_key(*r) && seen.insert(*r))
                 .map(str::to_string)
@@ -104,7 +103,7 @@ impl DeltaAssignmentPages {
         let mut learnt = Vec::with_capacity(wanted.len());
         for (id, result) in wanted.into_iter().zip(ctx.graph.batch_get(&urls).await) {
             let names = match result {
-                Ok(sp) => assignments::role_names(&sp).into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+                Ok(sp) => assignments::role_names(&view(&sp)).into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
                 Err(GraphError::NotFound(_)) => HashMap::new(),
                 Err(e) => return Err(e.into()),
             };
@@ -124,7 +123,7 @@ impl DeltaAssignmentPages {
 
 #[async_trait::async_trait]
 impl PageNormalizer for DeltaAssignmentPages {
-    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Records, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Json<'_>]) -> Result<Records, ExtractError> {
         self.learn(ctx, items).await?;
         let known = self.names.lock().map_err(|_| GraphError::Malformed("role name cache poisoned".into()))?;
         let mut out = Vec::with_capacity(items.len());
@@ -133,7 +132,7 @@ impl PageNormalizer for DeltaAssignmentPages {
             if str_prop(a, "@odata.type").is_some_and(|t| !t.ends_with("appRoleAssignment")) {
                 continue;
             }
-            if let Some(removed) = a.get("@removed") {
+            if let Some(removed) = a.field("@removed") {
                 out.push((ITEM, deletion(id, removed, ctx.sync_time).into()));
                 continue;
             }

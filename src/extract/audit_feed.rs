@@ -6,11 +6,11 @@
 //! (the audit type skipped, already done, resuming a saved page, paused, failed) it reads the audits itself.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use tokio::sync::watch;
 
 use super::norm::parse_ts;
 use super::security_info::{change_of, merge, Change, Triggers};
+use crate::graph::json::{Field, Json};
 
 /// One change an audit event named, with when it happened and whether role changes alone triggered it.
 #[derive(Clone, Debug)]
@@ -82,14 +82,14 @@ pub struct Producer<'a> {
 
 impl Producer<'_> {
     /// Notes one page of audit events.
-    pub fn note(&mut self, events: &[Value]) {
+    pub fn note(&mut self, events: &[Json<'_>]) {
         if self.feed.from.is_none() {
             return;
         }
         for event in events {
             let Some(change) = change_of(event, Triggers::MethodsAndRoles) else { continue };
             let roles_only = change_of(event, Triggers::Methods).is_none();
-            self.noted.push(Noted { at: parse_ts(event.get("activityDateTime")), change, roles_only });
+            self.noted.push(Noted { at: parse_ts(event.field("activityDateTime")), change, roles_only });
         }
     }
 
@@ -112,13 +112,14 @@ impl Drop for Producer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::json::views;
     use serde_json::json;
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    fn events() -> Vec<Value> {
+    fn events() -> Vec<serde_json::Value> {
         vec![
             json!({"activityDisplayName": "User registered security info", "activityDateTime": "2026-03-10T10:00:00Z",
                    "targetResources": [{"id": "u1", "type": "User"}]}),
@@ -134,7 +135,7 @@ mod tests {
         let feed = AuditFeed::new(Some(t("2026-03-09T00:00:00Z")));
         assert!(feed.covers(t("2026-03-10T00:00:00Z")) && !feed.covers(t("2026-03-08T00:00:00Z")));
         let mut p = feed.producer();
-        p.note(&events());
+        p.note(&views(&events()));
         p.complete();
         let methods = feed.changes_since(t("2026-03-10T00:00:00Z"), Triggers::Methods).await.unwrap();
         assert_eq!(methods.iter().map(|c| c.user_id.as_str()).collect::<Vec<_>>(), ["u1"]);
@@ -150,7 +151,7 @@ mod tests {
         let waiting = feed.changes_since(t("2026-03-10T00:00:00Z"), Triggers::Methods);
         {
             let mut p = feed.producer();
-            p.note(&events());
+            p.note(&views(&events()));
         }
         assert!(waiting.await.is_none());
         assert!(!AuditFeed::none().covers(t("2026-03-10T00:00:00Z")));

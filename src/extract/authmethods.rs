@@ -14,6 +14,7 @@ use super::security_info::{audit_url, changes, Change, Triggers, OVERLAP};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::line::Line;
 use crate::airsync::state::TypeState;
+use crate::graph::json::{view, Field, Json};
 use crate::graph::GraphError;
 use crate::schema::{self, coerce, Kind, RecordType};
 
@@ -61,7 +62,7 @@ pub trait PerUser: Send + Sync {
     /// The audit events that make an incremental sync re-read a user.
     fn triggers(&self) -> Triggers;
     /// Turns one page of the full read into records.
-    async fn full_page(&self, ctx: &ExtractCtx, items: &[Value], state: &mut TypeState) -> Result<(), ExtractError>;
+    async fn full_page(&self, ctx: &ExtractCtx, items: &[Json<'_>], state: &mut TypeState) -> Result<(), ExtractError>;
     /// Re-reads the users whose security info changed (Paused: the deadline passed; the changes are
     /// re-read in the next invocation).
     async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<Stop, ExtractError>;
@@ -112,10 +113,10 @@ impl<T: PerUser> Extractor for UserScoped<T> {
                 Err(e) => return Err(e.into()),
             };
             if full {
-                self.0.full_page(ctx, &page.items, state).await?;
+                self.0.full_page(ctx, page.items(), state).await?;
                 state.population = Some(state.items);
             } else {
-                let todo: Vec<Change> = changes(&page.items, self.0.triggers())
+                let todo: Vec<Change> = changes(page.items(), self.0.triggers())
                     .into_iter()
                     .filter(|c| done.insert(format!("{}|{}", c.user_id, c.method_ids.join(","))))
                     .collect();
@@ -171,12 +172,12 @@ impl<T: PerUser> UserScoped<T> {
     }
 }
 
-fn method_label(kind: &str, m: &Value) -> String {
-    let named = m.get("displayName").and_then(Value::as_str).filter(|s| !s.is_empty());
+fn method_label(kind: &str, m: &Json) -> String {
+    let named = m.field("displayName").and_then(Json::as_str).filter(|s| !s.is_empty());
     match kind {
         "passwordAuthenticationMethod" => "Password".into(),
         "phoneAuthenticationMethod" => {
-            format!("Phone ({})", m.get("phoneType").and_then(Value::as_str).unwrap_or("unknown type"))
+            format!("Phone ({})", m.field("phoneType").and_then(Json::as_str).unwrap_or("unknown type"))
         }
         "emailAuthenticationMethod" => "Email".into(),
         "softwareOathAuthenticationMethod" => "Software OATH token".into(),
@@ -194,7 +195,7 @@ fn method_label(kind: &str, m: &Value) -> String {
 
 /// One method of one user → its record `<userId>_<methodId>` (no secret is ever copied: only declared
 /// fields are read, and no password or pass value is among them; phone titles carry no number).
-pub fn normalize_method(user_id: &str, upn: Option<&str>, m: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn normalize_method(user_id: &str, upn: Option<&str>, m: &Json, sync_time: DateTime<Utc>) -> Option<Value> {
     let rt: &RecordType = &schema::AUTHENTICATION_METHODS;
     let method_id = id_of(m)?;
     let kind = odata_type(m).unwrap_or_default();
@@ -203,7 +204,7 @@ pub fn normalize_method(user_id: &str, upn: Option<&str>, m: &Value, sync_time: 
     data.insert("user_principal_name".into(), upn.map_or(Value::Null, |u| Value::String(u.to_string())));
     data.insert("method_id".into(), Value::String(method_id.to_string()));
     let open = Kind::Enum { values: schema::METHOD_TYPES, open: true };
-    data.insert("method_type".into(), coerce(open, Some(&Value::String(kind.clone()))));
+    data.insert("method_type".into(), coerce(open, Some(&Json::from(kind.as_str()))));
     let label = method_label(&kind, m);
     let title = match upn {
         Some(u) => format!("{label} · {u}"),
@@ -211,11 +212,11 @@ pub fn normalize_method(user_id: &str, upn: Option<&str>, m: &Value, sync_time: 
     };
     data.insert("display_name".into(), Value::String(title));
     live(&mut data);
-    Some(record(&format!("{user_id}_{method_id}"), parse_ts(m.get("createdDateTime")), sync_time, data))
+    Some(record(&format!("{user_id}_{method_id}"), parse_ts(m.field("createdDateTime")), sync_time, data))
 }
 
 /// A registration report row → its record (id = the user id).
-pub fn normalize_registration(row: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
+pub fn normalize_registration(row: &Json, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = id_of(row)?;
     let (created_date, modified_date) = record_dates(None, sync_time);
     let mut w = LineWriter::with_dates(id, created_date, modified_date);
@@ -226,9 +227,9 @@ pub fn normalize_registration(row: &Value, sync_time: DateTime<Utc>) -> Option<L
 
 /// One `methodsRegistered` name of a report row → its method record `<userId>_<name>` (type and title from
 /// the schema's vocabulary; an unknown name keeps its own name).
-pub fn normalize_registered(row: &Value, name: &str, sync_time: DateTime<Utc>) -> Option<Line> {
+pub fn normalize_registered(row: &Json, name: &str, sync_time: DateTime<Utc>) -> Option<Line> {
     let user_id = id_of(row)?;
-    let upn = row.get("userPrincipalName").and_then(Value::as_str);
+    let upn = row.field("userPrincipalName").and_then(Json::as_str);
     let (kind, label) = schema::REGISTERED_METHODS
         .iter()
         .find(|(n, _, _)| *n == name)
@@ -239,7 +240,7 @@ pub fn normalize_registered(row: &Value, name: &str, sync_time: DateTime<Utc>) -
     w.str("user_principal_name", upn);
     w.str("method_id", Some(name));
     let open = Kind::Enum { values: schema::METHOD_TYPES, open: true };
-    w.kind("method_type", open, Some(&Value::String(kind.to_string())));
+    w.kind("method_type", open, Some(&Json::from(kind)));
     let title = match upn {
         Some(u) => format!("{label} · {u}"),
         None => label.to_string(),
@@ -250,11 +251,11 @@ pub fn normalize_registered(row: &Value, name: &str, sync_time: DateTime<Utc>) -
 
 /// Every item of a collection answer, following its `nextLink`s.
 async fn all_items(ctx: &ExtractCtx, body: Value) -> Result<Vec<Value>, GraphError> {
-    let mut page = crate::graph::pager::Page::parse(body)?;
-    let mut items = std::mem::take(&mut page.items);
+    let mut page = crate::graph::pager::Page::from_value(&body)?;
+    let mut items = page.owned_items();
     while let Some(link) = page.next_link.take() {
         page = ctx.graph.get_page(&link, true).await?;
-        items.append(&mut page.items);
+        items.extend(page.owned_items());
     }
     Ok(items)
 }
@@ -282,10 +283,10 @@ impl PerUser for Methods {
         ctx.methods.from_report()
     }
 
-    async fn full_page(&self, ctx: &ExtractCtx, users: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {
+    async fn full_page(&self, ctx: &ExtractCtx, users: &[Json<'_>], state: &mut TypeState) -> Result<(), ExtractError> {
         let users: Vec<(&str, Option<&str>)> = users
             .iter()
-            .filter_map(|u| Some((id_of(u)?, u.get("userPrincipalName").and_then(Value::as_str))))
+            .filter_map(|u| Some((id_of(u)?, u.field("userPrincipalName").and_then(Json::as_str))))
             .collect();
         let urls: Vec<String> = users.iter().map(|(id, _)| format!("/users/{id}/authentication/methods")).collect();
         let results = ctx.graph.batch_get(&urls).await;
@@ -296,7 +297,7 @@ impl PerUser for Methods {
                 Err(e) => return Err(e.into()),
             };
             for m in all_items(ctx, body).await? {
-                if let Some(r) = normalize_method(user_id, upn, &m, ctx.sync_time) {
+                if let Some(r) = normalize_method(user_id, upn, &view(&m), ctx.sync_time) {
                     ctx.sink.push(self.record_type(), r).await?;
                     state.items += 1;
                 }
@@ -326,6 +327,7 @@ impl PerUser for Methods {
                 Err(e) => return Err(e.into()),
             };
             let current = all_items(ctx, body).await?;
+            let current: Vec<Json> = current.iter().map(view).collect();
             let ids: HashSet<&str> = current.iter().filter_map(id_of).collect();
             for m in &current {
                 if let Some(r) = normalize_method(&c.user_id, upn.as_deref(), m, ctx.sync_time) {
@@ -359,7 +361,7 @@ impl Registrations {
     async fn emit(
         &self,
         ctx: &ExtractCtx,
-        row: &Value,
+        row: &Json<'_>,
         named: bool,
         state: &mut TypeState,
     ) -> Result<(), ExtractError> {
@@ -370,9 +372,9 @@ impl Registrations {
             return Ok(());
         }
         let names: Vec<&str> = row
-            .get("methodsRegistered")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .field("methodsRegistered")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(Json::as_str).collect())
             .unwrap_or_default();
         let mut pushed = 0;
         for name in &names {
@@ -405,7 +407,7 @@ impl Registrations {
             }
             let page = ctx.graph.get_page(&next, is_link).await?;
             is_link = true;
-            for row in page.items.iter().filter(|row| id_of(row).is_some_and(|id| named.contains(id))) {
+            for row in page.items().iter().filter(|row| id_of(row).is_some_and(|id| named.contains(id))) {
                 self.emit(ctx, row, true, state).await?;
             }
             link = page.next_link;
@@ -430,7 +432,7 @@ impl PerUser for Registrations {
         Triggers::MethodsAndRoles
     }
 
-    async fn full_page(&self, ctx: &ExtractCtx, rows: &[Value], state: &mut TypeState) -> Result<(), ExtractError> {
+    async fn full_page(&self, ctx: &ExtractCtx, rows: &[Json<'_>], state: &mut TypeState) -> Result<(), ExtractError> {
         for row in rows {
             self.emit(ctx, row, false, state).await?;
         }
@@ -454,7 +456,7 @@ impl PerUser for Registrations {
                 Err(GraphError::NotFound(_)) => continue,
                 Err(e) => return Err(e.into()),
             };
-            self.emit(ctx, &row, true, state).await?;
+            self.emit(ctx, &view(&row), true, state).await?;
         }
         Ok(Stop::Finished)
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::airsync::state::{ConnectorState, Status};
+use crate::graph::json::{Field, Json};
 use crate::graph::pager::Page;
 use crate::graph::{GraphClient, GraphError};
 use crate::schema::custom_fields::{from_extension_property, user_custom_fields};
@@ -25,11 +26,11 @@ fn granted(roles: Option<&[String]>, any_of: &[&str]) -> bool {
 }
 
 async fn all_pages(graph: &GraphClient, body: Value) -> Result<Vec<Value>, GraphError> {
-    let mut page = Page::parse(body)?;
-    let mut items = std::mem::take(&mut page.items);
+    let mut page = Page::from_value(&body)?;
+    let mut items = page.owned_items();
     while let Some(link) = page.next_link.take() {
         page = graph.get_page(&link, true).await?;
-        items.append(&mut page.items);
+        items.extend(page.owned_items());
     }
     Ok(items)
 }
@@ -147,9 +148,9 @@ async fn per_application(graph: &GraphClient) -> Result<Vec<Value>, GraphError> 
     while let Some(url) = next {
         let page = graph.get_page(&url, is_link).await?;
         let urls: Vec<String> = page
-            .items
+            .items()
             .iter()
-            .filter_map(|a| a.get("id").and_then(Value::as_str))
+            .filter_map(|a| a.field("id").and_then(Json::as_str))
             .map(|id| format!("/applications/{id}/extensionProperties"))
             .collect();
         for result in graph.batch_get(&urls).await {

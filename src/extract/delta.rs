@@ -10,6 +10,7 @@ use tokio_util::task::AbortOnDropHandle;
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::line::Record;
 use crate::airsync::state::{DeletionGap, TypeState};
+use crate::graph::json::{view, Field, Json};
 use crate::graph::pager::Page;
 use crate::graph::GraphError;
 
@@ -43,7 +44,7 @@ fn open_gap(record_type: &str, state: &mut TypeState) {
 
 /// Turns one delta entry into the records it carries: `(item type, record)` pairs. A groups entry, for
 /// instance, yields the group and one record per `members@delta` entry.
-pub type Normalize = fn(&Value, &ExtractCtx) -> Records;
+pub type Normalize = fn(&Json, &ExtractCtx) -> Records;
 
 /// The records normalizers give: `(item type, record)` pairs.
 pub type Records = Vec<(&'static str, Record)>;
@@ -68,7 +69,7 @@ pub struct Round {
 /// need a lookup table for the invocation implement this; `PerEntry` adapts a `Normalize`.
 #[async_trait::async_trait]
 pub trait PageNormalizer: Send + Sync {
-    async fn page(&self, ctx: &ExtractCtx, round: Round, items: &[Value]) -> Result<Records, ExtractError>;
+    async fn page(&self, ctx: &ExtractCtx, round: Round, items: &[Json<'_>]) -> Result<Records, ExtractError>;
 }
 
 /// Each entry on its own, with no further reads.
@@ -76,7 +77,7 @@ pub struct PerEntry(pub Normalize);
 
 #[async_trait::async_trait]
 impl PageNormalizer for PerEntry {
-    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Records, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Json<'_>]) -> Result<Records, ExtractError> {
         Ok(items.iter().flat_map(|item| (self.0)(item, ctx)).collect())
     }
 }
@@ -230,12 +231,12 @@ async fn run_round(
         let records = if first_page_work {
             first_page_work = false;
             tokio::select! {
-                r = pages.page(ctx, round, &page.items) => r?,
+                r = pages.page(ctx, round, page.items()) => r?,
                 _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
             }
         } else {
             tokio::select! {
-                r = pages.page(ctx, round, &page.items) => r?,
+                r = pages.page(ctx, round, page.items()) => r?,
                 _ = ctx.paused() => return Ok(Stop::Paused),
             }
         };
@@ -322,21 +323,22 @@ async fn read_gap(
         };
         let since = gap.since - GAP_OVERLAP;
         let removed: Vec<Value> = page
-            .items
+            .items()
             .iter()
             .filter(|o| {
-                o.get("deletedDateTime")
-                    .and_then(Value::as_str)
+                o.field("deletedDateTime")
+                    .and_then(Json::as_str)
                     .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                     // An entry without a readable deletion time is reported rather than missed.
                     .is_none_or(|t| t >= since)
             })
-            .filter_map(|o| o.get("id").and_then(Value::as_str))
+            .filter_map(|o| o.field("id").and_then(Json::as_str))
             .map(|id| serde_json::json!({"id": id, "@removed": {"reason": "changed"}}))
             .collect();
         if !removed.is_empty() {
             tracing::info!(record_type, deleted = removed.len(), "deletions read from the recycle bin after a restart");
         }
+        let removed: Vec<Json> = removed.iter().map(view).collect();
         let records = pages.page(ctx, Round { incremental: true }, &removed).await?;
         for (item_type, record) in records {
             if item_type == record_type {

@@ -2,13 +2,13 @@
 //! device), then `/devices/delta` rounds whose changed devices get their owners' ids through `$batch`.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::delta::{PageNormalizer, Records, Round};
 use super::fanout::collect_all;
 use super::record::{deletion, live_writer, select_list, str_prop, time_of};
 use super::{DeltaPages, ExtractCtx, ExtractError};
 use crate::airsync::line::Line;
+use crate::graph::json::{Field, Json};
 use crate::schema::DEVICES;
 
 pub const ITEM: &str = "devices";
@@ -29,8 +29,8 @@ pub fn extractor() -> DeltaPages {
 const EXPAND_CAP: usize = 100;
 
 /// The owners' ids a listed device carries (`$expand`), unless the list may be cut short.
-fn expanded_owners(device: &Value) -> Option<Vec<String>> {
-    let owners = device.get("registeredOwners")?.as_array()?;
+fn expanded_owners(device: &Json) -> Option<Vec<String>> {
+    let owners = device.field("registeredOwners")?.as_array()?;
     (owners.len() < EXPAND_CAP).then(|| owners.iter().filter_map(|o| str_prop(o, "id")).map(str::to_string).collect())
 }
 
@@ -38,10 +38,10 @@ struct DevicePages;
 
 #[async_trait::async_trait]
 impl PageNormalizer for DevicePages {
-    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Value]) -> Result<Records, ExtractError> {
+    async fn page(&self, ctx: &ExtractCtx, _: Round, items: &[Json<'_>]) -> Result<Records, ExtractError> {
         let live: Vec<&str> = items
             .iter()
-            .filter(|d| d.get("@removed").is_none() && expanded_owners(d).is_none())
+            .filter(|d| d.field("@removed").is_none() && expanded_owners(d).is_none())
             .filter_map(|d| str_prop(d, "id"))
             .collect();
         let urls: Vec<String> = live.iter().map(|id| format!("/devices/{id}/registeredOwners?$select=id")).collect();
@@ -49,7 +49,13 @@ impl PageNormalizer for DevicePages {
         let owners_of = |id: &str| -> Option<Vec<String>> {
             let i = live.iter().position(|l| *l == id)?;
             let list = owners.get(i)?.as_ref()?;
-            Some(list.iter().filter_map(|o| str_prop(o, "id")).map(str::to_string).collect())
+            Some(
+                list.iter()
+                    .filter_map(|o| o.get("id")?.as_str())
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            )
         };
         Ok(items
             .iter()
@@ -63,9 +69,9 @@ impl PageNormalizer for DevicePages {
 }
 
 /// One devices-delta entry and its owners' ids (None when they could not be read: the device is gone).
-pub fn device_at(obj: &Value, owners: Option<Vec<String>>, sync_time: DateTime<Utc>) -> Option<Line> {
+pub fn device_at(obj: &Json, owners: Option<Vec<String>>, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
-    if let Some(removed) = obj.get("@removed") {
+    if let Some(removed) = obj.field("@removed") {
         return Some(deletion(id, removed, sync_time));
     }
     // Where a device has no `createdDateTime`, its registration is when it came into being.

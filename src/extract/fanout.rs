@@ -26,7 +26,7 @@ pub async fn collect_all(ctx: &ExtractCtx, urls: &[String]) -> Result<Vec<Option
         let mut next = body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
         while let Some(link) = next {
             let page = ctx.graph.get_page(&link, false).await?;
-            items.extend(page.items);
+            items.extend(page.owned_items());
             next = page.next_link;
         }
         out.push(Some(items));

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
+use crate::graph::json::{view, Json};
 use crate::graph::pager::Page;
 use crate::graph::GraphError;
 
@@ -92,7 +93,7 @@ impl PageWalk {
 }
 
 /// One collection object → its record (None for an object without an id).
-pub type NormalizeOne = fn(&Value, DateTime<Utc>) -> Option<Value>;
+pub type NormalizeOne = fn(&Json, DateTime<Utc>) -> Option<Value>;
 
 /// Optional per-page enrichment (e.g. a workflow's tasks through `$batch`) before normalizing.
 pub type Enrich = for<'a> fn(&'a ExtractCtx, Vec<Value>) -> BoxFuture<'a, Result<Vec<Value>, GraphError>>;
@@ -123,11 +124,13 @@ impl Extractor for FullReadExtractor {
                 }
                 Err(e) => return Err(e.into()),
             };
-            let items = match self.enrich {
-                Some(enrich) => enrich(ctx, page.items).await?,
-                None => page.items,
+            let enriched = match self.enrich {
+                Some(enrich) => enrich(ctx, page.owned_items()).await?,
+                None => Vec::new(),
             };
-            for item in &items {
+            let views: Vec<Json> = enriched.iter().map(view).collect();
+            let items = if self.enrich.is_some() { &views[..] } else { page.items() };
+            for item in items {
                 if let Some(record) = (self.normalize)(item, ctx.sync_time) {
                     ctx.sink.push(self.record_type, record).await?;
                     state.items += 1;

@@ -2,7 +2,6 @@
 //! `members@delta`, `group_members` adds and removals (`remove_member_ids`) — never one call per group.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::line::LineWriter;
 use super::record::{
@@ -10,6 +9,7 @@ use super::record::{
 };
 use super::{DeltaExtractor, ExtractCtx, Records};
 use crate::airsync::line::Line;
+use crate::graph::json::{Field, Json};
 use crate::schema::{GROUPS, GROUPS_EXTRA_SELECT};
 
 pub const GROUP_ITEM: &str = "groups";
@@ -20,7 +20,7 @@ pub fn extractor() -> DeltaExtractor {
     DeltaExtractor { record_type: GROUP_ITEM, initial_path: format!("/v1.0/groups/delta?$select={select}"), normalize }
 }
 
-fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
+fn normalize(obj: &Json, ctx: &ExtractCtx) -> Records {
     normalize_at(obj, ctx.sync_time)
 }
 
@@ -28,13 +28,13 @@ fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
 pub struct MemberChange<'a> {
     pub member_id: &'a str,
     pub member_type: Option<&'a str>,
-    pub removed: Option<&'a Value>,
+    pub removed: Option<&'a Json<'a>>,
 }
 
 /// The `members@delta` entries of a groups or directory roles delta entry (none when absent).
-pub fn member_changes(obj: &Value) -> impl Iterator<Item = MemberChange<'_>> {
-    obj.get("members@delta").and_then(Value::as_array).into_iter().flatten().filter_map(|m| {
-        Some(MemberChange { member_id: str_prop(m, "id")?, member_type: odata_kind(m), removed: m.get("@removed") })
+pub fn member_changes<'a>(obj: &'a Json) -> impl Iterator<Item = MemberChange<'a>> {
+    obj.field("members@delta").and_then(Json::as_array).into_iter().flatten().filter_map(|m| {
+        Some(MemberChange { member_id: str_prop(m, "id")?, member_type: odata_kind(m), removed: m.field("@removed") })
     })
 }
 
@@ -64,9 +64,9 @@ pub fn membership_line(
 
 /// One groups-delta entry → its `groups` record (unless it is only a slice of members) and one
 /// `group_members` record per `members@delta` entry.
-pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
+pub fn normalize_at(obj: &Json, sync_time: DateTime<Utc>) -> Records {
     let Some(id) = str_prop(obj, "id") else { return Vec::new() };
-    if let Some(removed) = obj.get("@removed") {
+    if let Some(removed) = obj.field("@removed") {
         return vec![(GROUP_ITEM, deletion(id, removed, sync_time).into())];
     }
     let mut out = Records::new();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use tokio::sync::OnceCell;
 
@@ -13,6 +13,7 @@ use super::line::LineWriter;
 use super::record::{deletion, str_prop};
 use super::{ExtractCtx, ExtractError};
 use crate::airsync::line::Line;
+use crate::graph::json::{view, Field, Json};
 use crate::graph::GraphError;
 
 pub const ITEM_TYPE: &str = "license_assignments";
@@ -24,15 +25,19 @@ pub struct Skus {
 }
 
 impl Skus {
-    pub fn from_items(items: &[Value]) -> Skus {
-        let by_id = items
-            .iter()
-            .filter_map(|s| {
-                let id = str_prop(s, "skuId")?;
-                Some((id.to_string(), str_prop(s, "skuPartNumber").map(str::to_string)))
-            })
-            .collect();
-        Skus { by_id }
+    pub fn from_items(items: &[Json<'_>]) -> Skus {
+        let mut skus = Skus::default();
+        skus.add(items);
+        skus
+    }
+
+    /// Adds one page of `subscribedSkus`.
+    fn add(&mut self, items: &[Json<'_>]) {
+        for s in items {
+            if let Some(id) = str_prop(s, "skuId") {
+                self.by_id.insert(id.to_string(), str_prop(s, "skuPartNumber").map(str::to_string));
+            }
+        }
     }
 
     pub fn name(&self, sku_id: &str) -> Option<&str> {
@@ -47,13 +52,13 @@ impl Skus {
 /// Reads `/subscribedSkus` (all pages). A lasting refusal (permission, licence, not found, rejected) leaves
 /// the names unknown with a warning instead of failing the users extraction; throttling and outages fail.
 pub async fn load(ctx: &ExtractCtx) -> Result<Option<Skus>, ExtractError> {
-    let mut items = Vec::new();
+    let mut skus = Skus::default();
     let mut url = "/v1.0/subscribedSkus".to_string();
     let mut is_link = false;
     loop {
         match ctx.graph.get_page(&url, is_link).await {
             Ok(page) => {
-                items.extend(page.items);
+                skus.add(page.items());
                 match page.next_link {
                     Some(next) => {
                         url = next;
@@ -74,21 +79,21 @@ pub async fn load(ctx: &ExtractCtx) -> Result<Option<Skus>, ExtractError> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(Some(Skus::from_items(&items)))
+    Ok(Some(skus))
 }
 
 fn record_id(user_id: &str, sku_id: &str) -> String {
     format!("{user_id}_{sku_id}")
 }
 
-fn live(user_id: &str, licence: &Value, skus: Option<&Skus>, sync_time: DateTime<Utc>) -> Option<Line> {
+fn live(user_id: &str, licence: &Json, skus: Option<&Skus>, sync_time: DateTime<Utc>) -> Option<Line> {
     let sku_id = str_prop(licence, "skuId")?;
     let mut w = LineWriter::new(&record_id(user_id, sku_id), None, sync_time);
     w.str("user_id", Some(user_id));
     w.str("sku_id", Some(sku_id));
     w.str("sku_part_number", skus.and_then(|s| s.name(sku_id)));
-    match licence.get("disabledPlans").and_then(Value::as_array) {
-        Some(plans) => w.strs("disabled_plan_ids", plans.iter().filter_map(Value::as_str)),
+    match licence.field("disabledPlans").and_then(Json::as_array) {
+        Some(plans) => w.strs("disabled_plan_ids", plans.iter().filter_map(Json::as_str)),
         None => w.null("disabled_plan_ids"),
     }
     Some(w.live())
@@ -100,10 +105,10 @@ fn live(user_id: &str, licence: &Value, skus: Option<&Skus>, sync_time: DateTime
 /// few SKUs, so in a round that continues an earlier sync every tenant SKU a changed user does not hold is
 /// sent as a deletion of `<userId>_<skuId>` (harmless where it never existed), and a removed user's SKUs
 /// likewise. A first round (initial import) sends only what users hold. No list of old licences is kept.
-pub fn records(user: &Value, skus: Option<&Skus>, round: Round, sync_time: DateTime<Utc>) -> Records {
+pub fn records(user: &Json, skus: Option<&Skus>, round: Round, sync_time: DateTime<Utc>) -> Records {
     let Some(user_id) = str_prop(user, "id") else { return Vec::new() };
     let mut out = Records::new();
-    if let Some(removed) = user.get("@removed") {
+    if let Some(removed) = user.field("@removed") {
         if let (true, Some(skus)) = (round.incremental, skus) {
             out.extend(
                 skus.ids().map(|sku| (ITEM_TYPE, deletion(&record_id(user_id, sku), removed, sync_time).into())),
@@ -112,11 +117,12 @@ pub fn records(user: &Value, skus: Option<&Skus>, round: Round, sync_time: DateT
         return out;
     }
     // Without the property the entry says nothing about licences.
-    let Some(assigned) = user.get("assignedLicenses").and_then(Value::as_array) else { return out };
+    let Some(assigned) = user.field("assignedLicenses").and_then(Json::as_array) else { return out };
     out.extend(assigned.iter().filter_map(|l| live(user_id, l, skus, sync_time)).map(|r| (ITEM_TYPE, r.into())));
     if let (true, Some(skus)) = (round.incremental, skus) {
         let held: Vec<&str> = assigned.iter().filter_map(|l| str_prop(l, "skuId")).collect();
         let gone = json!({"reason": "deleted"});
+        let gone = view(&gone);
         out.extend(
             skus.ids()
                 .filter(|sku| !held.contains(sku))
@@ -141,8 +147,8 @@ impl WithLicences {
 
 #[async_trait::async_trait]
 impl PageNormalizer for WithLicences {
-    async fn page(&self, ctx: &ExtractCtx, round: Round, items: &[Value]) -> Result<Records, ExtractError> {
-        let needs_skus = items.iter().any(|u| u.get("assignedLicenses").is_some() || u.get("@removed").is_some());
+    async fn page(&self, ctx: &ExtractCtx, round: Round, items: &[Json<'_>]) -> Result<Records, ExtractError> {
+        let needs_skus = items.iter().any(|u| u.field("assignedLicenses").is_some() || u.field("@removed").is_some());
         let skus = match needs_skus {
             true => self.skus.get_or_try_init(|| load(ctx)).await?.as_ref(),
             false => None,

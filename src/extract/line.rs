@@ -1,12 +1,11 @@
 //! Records written straight to their artifact line: the envelope, then each data field as the normalizer
 //! reads it from the Graph object, with no intermediate JSON value (no copied keys, strings or maps).
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
-
 use super::record::envelope_dates;
 use crate::airsync::line::Line;
+use crate::graph::json::{Field, Json};
 use crate::schema::{coerced, Coerced, Kind, RecordType, Source, ITEM_URL_FIELD};
+use chrono::{DateTime, Utc};
 
 /// Writes one record's line: `LineWriter::new`, the data fields in any order (each key once), then `live`,
 /// `deleted` or `finish`.
@@ -59,7 +58,7 @@ impl LineWriter {
     }
 
     /// Any JSON value, as it is.
-    pub fn value(&mut self, key: &str, v: &Value) {
+    pub fn value(&mut self, key: &str, v: &impl serde::Serialize) {
         self.key(key);
         write_value(&mut self.line.json, v);
     }
@@ -97,7 +96,7 @@ impl LineWriter {
     }
 
     /// A Graph value coerced to a field kind (`schema::coerce`).
-    pub fn kind(&mut self, key: &str, kind: Kind, v: Option<&Value>) {
+    pub fn kind(&mut self, key: &str, kind: Kind, v: Option<&Json>) {
         self.key(key);
         let out = &mut self.line.json;
         match coerced(kind, v) {
@@ -110,7 +109,7 @@ impl LineWriter {
             }
             Coerced::Strs(items) => {
                 out.push(b'[');
-                for (i, s) in items.iter().filter_map(Value::as_str).enumerate() {
+                for (i, s) in items.iter().filter_map(Json::as_str).enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
@@ -122,13 +121,13 @@ impl LineWriter {
     }
 
     /// Every `Prop` field of the record type, coerced, plus its portal link (`RecordType::copy_props`).
-    pub fn props(&mut self, rt: &RecordType, obj: &Value) {
+    pub fn props(&mut self, rt: &RecordType, obj: &Json) {
         for field in rt.fields {
             if let Source::Prop(prop) = field.source {
-                self.kind(field.key, field.kind, obj.get(prop));
+                self.kind(field.key, field.kind, obj.field(prop));
             }
         }
-        if let (Some(template), Some(id)) = (rt.portal_url, obj.get("id").and_then(Value::as_str)) {
+        if let (Some(template), Some(id)) = (rt.portal_url, obj.field("id").and_then(Json::as_str)) {
             let url = match template.split_once("{id}") {
                 Some((head, tail)) => [head, id, tail].concat(),
                 None => template.to_string(),
@@ -172,7 +171,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-fn write_value(out: &mut Vec<u8>, v: &Value) {
+fn write_value(out: &mut Vec<u8>, v: &impl serde::Serialize) {
     let _ = serde_json::to_writer(out, v);
 }
 
@@ -180,7 +179,8 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
 mod tests {
     use super::*;
     use crate::extract::record::assemble;
-    use serde_json::{json, Map};
+    use crate::graph::json::view;
+    use serde_json::{json, Map, Value};
 
     fn at() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default()
@@ -191,13 +191,14 @@ mod tests {
         let obj = json!({"id": "u1", "displayName": "Ann \"A\" \u{e9}", "accountEnabled": false,
                          "createdDateTime": "2021-03-12T11:36:14+01:00", "userType": "Robot",
                          "businessPhones": ["1", 2, "3"]});
+        let obj = view(&obj);
         let mut w = LineWriter::new("u1", None, at());
-        w.kind("name", Kind::Text, obj.get("displayName"));
-        w.kind("enabled", Kind::Bool, obj.get("accountEnabled"));
-        w.kind("created", Kind::Timestamp, obj.get("createdDateTime"));
-        w.kind("type", Kind::Enum { values: &["Member", "Guest"], open: true }, obj.get("userType"));
-        w.kind("phones", Kind::TextList, obj.get("businessPhones"));
-        w.kind("missing", Kind::Int, obj.get("nope"));
+        w.kind("name", Kind::Text, obj.field("displayName"));
+        w.kind("enabled", Kind::Bool, obj.field("accountEnabled"));
+        w.kind("created", Kind::Timestamp, obj.field("createdDateTime"));
+        w.kind("type", Kind::Enum { values: &["Member", "Guest"], open: true }, obj.field("userType"));
+        w.kind("phones", Kind::TextList, obj.field("businessPhones"));
+        w.kind("missing", Kind::Int, obj.field("nope"));
         w.strs("list", ["a", "b"]);
         let line = w.live();
         let mut data = Map::new();

@@ -1,11 +1,10 @@
 //! A full paged read as an extractor, for record types Graph offers no delta for (snapshots): start at
 //! the first page or the saved `nextLink`, save the cursor after each page, finish on the last page.
 
-use serde_json::Value;
-
 use super::delta::{PageNormalizer, Records, Round};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
+use crate::graph::json::Json;
 use crate::graph::pager::Page;
 use crate::graph::GraphError;
 
@@ -36,7 +35,12 @@ impl ListExtractor {
         }
     }
 
-    async fn records(&self, ctx: &ExtractCtx, items: &[Value], first: bool) -> Option<Result<Records, ExtractError>> {
+    async fn records(
+        &self,
+        ctx: &ExtractCtx,
+        items: &[Json<'_>],
+        first: bool,
+    ) -> Option<Result<Records, ExtractError>> {
         let round = Round { incremental: false };
         if first {
             tokio::select! {
@@ -82,7 +86,7 @@ impl Extractor for ListExtractor {
                 }
                 Some(Err(e)) => return Err(e.into()),
             };
-            let records = match self.records(ctx, &page.items, first).await {
+            let records = match self.records(ctx, page.items(), first).await {
                 None => return Ok(Stop::Paused),
                 Some(r) => r?,
             };

@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
 use super::record::assemble;
+use crate::graph::json::{self, Field, Json};
 use crate::schema::{coerce, Kind};
 
 /// RFC 3339 in UTC, keeping Graph's sub-second digits when there are any.
@@ -18,7 +19,7 @@ pub fn filter_floor(t: DateTime<Utc>) -> String {
 }
 
 /// A Graph timestamp, or None when missing, unparseable or before 1971 (Graph's "never" and the epoch).
-pub fn parse_ts(v: Option<&Value>) -> Option<DateTime<Utc>> {
+pub fn parse_ts(v: Option<&Json>) -> Option<DateTime<Utc>> {
     let t = DateTime::parse_from_rfc3339(v?.as_str()?).ok()?.with_timezone(&Utc);
     (t.timestamp() > 365 * 24 * 3600).then_some(t)
 }
@@ -37,59 +38,40 @@ pub fn record_dates(created: Option<DateTime<Utc>>, sync_time: DateTime<Utc>) ->
     (ts(c), ts(sync_time.max(c)))
 }
 
-/// The value at a JSON pointer (`/conditions/users/includeUsers`), if any.
-pub fn at<'a>(obj: &'a Value, pointer: &str) -> Option<&'a Value> {
-    pointer_get(obj, pointer).filter(|v| !v.is_null())
-}
-
-/// `Value::pointer` without its per-segment `String`s (it unescapes every token into a new one): plain
-/// object keys are walked in place; a `~` escape or an array on the way takes `Value::pointer` itself.
-pub fn pointer_get<'a>(obj: &'a Value, pointer: &str) -> Option<&'a Value> {
-    let Some(path) = pointer.strip_prefix('/') else {
-        return obj.pointer(pointer);
-    };
-    if path.contains('~') {
-        return obj.pointer(pointer);
-    }
-    let mut current = obj;
-    for key in path.split('/') {
-        current = match current {
-            Value::Object(map) => map.get(key)?,
-            Value::Array(_) => return obj.pointer(pointer),
-            _ => return None,
-        };
-    }
-    Some(current)
+/// The value at a JSON pointer (`/conditions/users/includeUsers`), if any and not null.
+pub fn at<'v, 'a>(obj: &'v Json<'a>, pointer: &str) -> Option<&'v Json<'a>> {
+    json::pointer(obj, pointer).filter(|v| !v.is_null())
 }
 
 /// The value at a pointer coerced to a field kind (missing → null).
-pub fn kind_at(obj: &Value, pointer: &str, kind: Kind) -> Value {
+pub fn kind_at(obj: &Json, pointer: &str, kind: Kind) -> Value {
     coerce(kind, at(obj, pointer))
 }
 
 /// A list of strings at a pointer (non-strings dropped), or null when absent.
-pub fn list_at(obj: &Value, pointer: &str) -> Value {
+pub fn list_at(obj: &Json, pointer: &str) -> Value {
     coerce(Kind::TextList, at(obj, pointer))
 }
 
-/// Compact JSON text of a nested object (null when absent or null).
-pub fn json_text(v: Option<&Value>) -> Value {
+/// Compact JSON text of a nested object (null when absent or null), keys sorted: the same object gives
+/// the same text whatever order Graph sent its keys in.
+pub fn json_text(v: Option<&Json>) -> Value {
     match v {
-        None | Some(Value::Null) => Value::Null,
-        Some(v) => Value::String(v.to_string()),
+        None | Some(Json::Null) => Value::Null,
+        Some(v) => Value::String(json::to_owned(v).to_string()),
     }
 }
 
 /// `#microsoft.graph.phoneAuthenticationMethod` → `phoneAuthenticationMethod`.
-pub fn odata_type(obj: &Value) -> Option<String> {
-    let t = obj.get("@odata.type")?.as_str()?;
+pub fn odata_type(obj: &Json) -> Option<String> {
+    let t = obj.field("@odata.type")?.as_str()?;
     let name = t.rsplit('.').next().unwrap_or(t).trim_start_matches('#');
     (!name.is_empty()).then(|| name.to_string())
 }
 
 /// The string `id` of a Graph object.
-pub fn id_of(obj: &Value) -> Option<&str> {
-    obj.get("id").and_then(Value::as_str).filter(|s| !s.is_empty())
+pub fn id_of<'a>(obj: &'a Json) -> Option<&'a str> {
+    obj.field("id").and_then(Json::as_str).filter(|s| !s.is_empty())
 }
 
 /// Marks a live record (deletion fields present, false/null).
@@ -107,6 +89,7 @@ pub fn deletion(id: &str, sync_time: DateTime<Utc>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::json::view;
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -115,8 +98,9 @@ mod tests {
     #[test]
     fn dates_are_never_the_epoch_nor_before_creation() {
         let sync = t("2026-03-01T00:00:00Z");
-        assert_eq!(parse_ts(Some(&json!("0001-01-01T00:00:00Z"))), None);
-        assert_eq!(parse_ts(Some(&json!("1970-01-01T00:00:00Z"))), None);
+        assert_eq!(parse_ts(Some(&Json::from("0001-01-01T00:00:00Z"))), None);
+        assert_eq!(parse_ts(Some(&Json::from("1970-01-01T00:00:00Z"))), None);
+        assert_eq!(parse_ts(Some(&Json::from("2024-01-10T09:12:44Z"))), Some(t("2024-01-10T09:12:44Z")));
         let r = record("x", None, sync, Map::new());
         assert_eq!(r["created_date"], "2026-03-01T00:00:00Z");
         assert_eq!(r["modified_date"], "2026-03-01T00:00:00Z");
@@ -134,23 +118,13 @@ mod tests {
     }
 
     #[test]
-    fn pointers_read_as_value_pointer_does() {
-        let v = json!({"a": {"b": [{"c": 1}], "x/y": 2, "m~n": 3, "": {"": 4}}, "s": "t"});
-        for p in [
-            "", "/", "/a", "/a/b", "/a/b/0/c", "/a/b/1", "/a/b/01", "/a/x~1y", "/a/m~0n", "/a/zz", "/s/x", "/a//", "a",
-            "/a/",
-        ] {
-            assert_eq!(pointer_get(&v, p), v.pointer(p), "{p}");
-        }
-    }
-
-    #[test]
     fn small_readers() {
         let v = json!({"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "a": {"b": ["x", 1]}, "n": null});
+        let v = view(&v);
         assert_eq!(odata_type(&v).as_deref(), Some("fido2AuthenticationMethod"));
         assert_eq!(list_at(&v, "/a/b"), json!(["x"]));
         assert_eq!(list_at(&v, "/n"), Value::Null);
-        assert_eq!(json_text(v.get("a")), json!("{\"b\":[\"x\",1]}"));
-        assert_eq!(json_text(v.get("n")), Value::Null);
+        assert_eq!(json_text(v.field("a")), json!("{\"b\":[\"x\",1]}"));
+        assert_eq!(json_text(v.field("n")), Value::Null);
     }
 }

@@ -8,6 +8,7 @@ use super::fullread::FullReadExtractor;
 use super::norm::{at, id_of, json_text, kind_at, list_at, live, parse_ts, record};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::state::TypeState;
+use crate::graph::json::{view, Field, Json};
 use crate::schema::{self, Kind, RecordType};
 
 pub const AUTH_METHODS_POLICY_PATH: &str = "/v1.0/policies/authenticationMethodsPolicy";
@@ -23,7 +24,7 @@ fn campaign_state() -> Kind {
 }
 
 /// The authentication methods policy object → its one record (id `authenticationMethodsPolicy`).
-pub fn normalize_auth_methods_policy(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn normalize_auth_methods_policy(obj: &Json, sync_time: DateTime<Utc>) -> Option<Value> {
     let rt: &RecordType = &schema::AUTHENTICATION_METHODS_POLICY;
     let id = id_of(obj).unwrap_or("authenticationMethodsPolicy");
     let mut data = rt.copy_props(obj);
@@ -33,25 +34,25 @@ pub fn normalize_auth_methods_policy(obj: &Value, sync_time: DateTime<Utc>) -> O
         "registration_snooze_days".into(),
         kind_at(obj, &format!("{campaign}/snoozeDurationInDays"), Kind::Int),
     );
-    let targets = at(obj, &format!("{campaign}/includeTargets")).and_then(Value::as_array).map(|list| {
+    let targets = at(obj, &format!("{campaign}/includeTargets")).and_then(Json::as_array).map(|list| {
         list.iter()
             .map(|t| {
-                let part = |k: &str| t.get(k).and_then(Value::as_str).unwrap_or("");
+                let part = |k: &str| t.field(k).and_then(Json::as_str).unwrap_or("");
                 Value::String(format!("{}:{}:{}", part("targetType"), part("id"), part("targetedAuthenticationMethod")))
             })
             .collect::<Vec<_>>()
     });
     data.insert("registration_include_targets".into(), targets.map_or(Value::Null, Value::Array));
-    let configs: Vec<&Value> = obj
-        .get("authenticationMethodConfigurations")
-        .and_then(Value::as_array)
+    let configs: Vec<&Json> = obj
+        .field("authenticationMethodConfigurations")
+        .and_then(Json::as_array)
         .map(|l| l.iter().collect())
         .unwrap_or_default();
     let ids_with = |state: &str| -> Value {
         Value::Array(
             configs
                 .iter()
-                .filter(|c| c.get("state").and_then(Value::as_str) == Some(state))
+                .filter(|c| c.field("state").and_then(Json::as_str) == Some(state))
                 .filter_map(|c| id_of(c).map(|s| Value::String(s.to_string())))
                 .collect(),
         )
@@ -59,13 +60,13 @@ pub fn normalize_auth_methods_policy(obj: &Value, sync_time: DateTime<Utc>) -> O
     data.insert("enabled_methods".into(), ids_with("enabled"));
     data.insert("disabled_methods".into(), ids_with("disabled"));
     data.insert("method_configuration_count".into(), Value::from(configs.len() as u64));
-    data.insert("method_configurations_json".into(), json_text(obj.get("authenticationMethodConfigurations")));
+    data.insert("method_configurations_json".into(), json_text(obj.field("authenticationMethodConfigurations")));
     live(&mut data);
     Some(record(id, None, sync_time, data))
 }
 
 /// A Conditional Access policy → its record.
-pub fn normalize_conditional_access(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn normalize_conditional_access(obj: &Json, sync_time: DateTime<Utc>) -> Option<Value> {
     let rt: &RecordType = &schema::CONDITIONAL_ACCESS_POLICIES;
     let id = id_of(obj)?;
     let mut data = rt.copy_props(obj);
@@ -81,19 +82,19 @@ pub fn normalize_conditional_access(obj: &Value, sync_time: DateTime<Utc>) -> Op
     data.insert("sign_in_frequency_value".into(), kind_at(obj, "/sessionControls/signInFrequency/value", Kind::Int));
     data.insert("sign_in_frequency_type".into(), kind_at(obj, "/sessionControls/signInFrequency/type", Kind::Text));
     data.insert("persistent_browser_mode".into(), kind_at(obj, "/sessionControls/persistentBrowser/mode", Kind::Text));
-    data.insert("conditions_json".into(), json_text(obj.get("conditions")));
-    data.insert("grant_controls_json".into(), json_text(obj.get("grantControls")));
-    data.insert("session_controls_json".into(), json_text(obj.get("sessionControls")));
+    data.insert("conditions_json".into(), json_text(obj.field("conditions")));
+    data.insert("grant_controls_json".into(), json_text(obj.field("grantControls")));
+    data.insert("session_controls_json".into(), json_text(obj.field("sessionControls")));
     live(&mut data);
-    Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
+    Some(record(id, parse_ts(obj.field("createdDateTime")), sync_time, data))
 }
 
 /// A PIM role eligibility schedule → its record (schedule dates read from `scheduleInfo`).
-pub fn normalize_pim(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn normalize_pim(obj: &Json, sync_time: DateTime<Utc>) -> Option<Value> {
     let rt: &RecordType = &schema::PIM_ELIGIBLE_ROLES;
     let id = id_of(obj)?;
     let mut data: Map<String, Value> = rt.copy_props(obj);
-    let text = |p: &str| obj.get(p).and_then(Value::as_str).unwrap_or("?");
+    let text = |p: &str| obj.field(p).and_then(Json::as_str).unwrap_or("?");
     data.insert(
         "display_name".into(),
         Value::String(format!("Role {} for {}", text("roleDefinitionId"), text("principalId"))),
@@ -104,7 +105,7 @@ pub fn normalize_pim(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
     data.insert("expiration_type".into(), kind_at(obj, "/scheduleInfo/expiration/type", expiration));
     data.insert("expiration_duration".into(), kind_at(obj, "/scheduleInfo/expiration/duration", Kind::Text));
     live(&mut data);
-    Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
+    Some(record(id, parse_ts(obj.field("createdDateTime")), sync_time, data))
 }
 
 pub fn conditional_access() -> FullReadExtractor {
@@ -140,7 +141,7 @@ impl Extractor for AuthMethodsPolicyExtractor {
             v = ctx.graph.get_json(&url, false) => v?,
             _ = ctx.stop.cancelled() => return Ok(Stop::Paused),
         };
-        if let Some(record) = normalize_auth_methods_policy(&policy, ctx.sync_time) {
+        if let Some(record) = normalize_auth_methods_policy(&view(&policy), ctx.sync_time) {
             ctx.sink.push(self.record_type(), record).await?;
             state.items += 1;
         }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::line::LineWriter;
 use crate::airsync::line::Line;
+use crate::graph::json::{Field, Json};
 use crate::schema::RecordType;
 
 /// An RFC 3339 timestamp in UTC, to the second.
@@ -20,9 +21,9 @@ pub fn ts_millis(t: DateTime<Utc>) -> String {
 }
 
 /// A Graph timestamp property, parsed.
-pub fn time_of(obj: &Value, prop: &str) -> Option<DateTime<Utc>> {
-    obj.get(prop)
-        .and_then(Value::as_str)
+pub fn time_of(obj: &Json, prop: &str) -> Option<DateTime<Utc>> {
+    obj.field(prop)
+        .and_then(Json::as_str)
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&Utc))
 }
@@ -71,15 +72,15 @@ pub fn assemble(id: &str, created_date: String, modified_date: String, data: Map
 }
 
 /// The reason of an `@removed` annotation: `changed` (soft-deleted, restorable) or `deleted`.
-pub fn removed_reason(removed: &Value) -> &'static str {
-    match removed.get("reason").and_then(Value::as_str) {
+pub fn removed_reason(removed: &Json) -> &'static str {
+    match removed.field("reason").and_then(Json::as_str) {
         Some(r) if r.eq_ignore_ascii_case("changed") => "changed",
         _ => "deleted",
     }
 }
 
 /// A deletion record: same id, `deleted_in_source` with the reason, dated at the sync time.
-pub fn deletion(id: &str, removed: &Value, sync_time: DateTime<Utc>) -> Line {
+pub fn deletion(id: &str, removed: &Json, sync_time: DateTime<Utc>) -> Line {
     LineWriter::new(id, None, sync_time).deleted(removed_reason(removed))
 }
 
@@ -90,7 +91,7 @@ pub fn live_writer(
     id: &str,
     created: Option<DateTime<Utc>>,
     sync_time: DateTime<Utc>,
-    obj: &Value,
+    obj: &Json,
 ) -> LineWriter {
     let mut w = LineWriter::new(id, created, sync_time);
     w.props(rt, obj);
@@ -98,8 +99,8 @@ pub fn live_writer(
 }
 
 /// `#microsoft.graph.servicePrincipal` → `servicePrincipal` (the member types of the contract).
-pub fn odata_kind(obj: &Value) -> Option<&str> {
-    let t = obj.get("@odata.type").and_then(Value::as_str)?;
+pub fn odata_kind<'a>(obj: &'a Json) -> Option<&'a str> {
+    let t = obj.field("@odata.type").and_then(Json::as_str)?;
     let kind = t.rsplit('.').next().unwrap_or(t).trim_start_matches('#');
     (!kind.is_empty()).then_some(kind)
 }
@@ -115,18 +116,19 @@ pub fn select_list(extra: &[&str], rt: &RecordType) -> String {
 
 /// True when a delta entry carries properties of the object itself, not only its id and annotations
 /// (a large group's later member slices may repeat just the id with more `members@delta`).
-pub fn has_properties(obj: &Value) -> bool {
+pub fn has_properties(obj: &Json) -> bool {
     obj.as_object().is_some_and(|o| o.keys().any(|k| k != "id" && !k.contains('@')))
 }
 
 /// A non-empty string property.
-pub fn str_prop<'a>(obj: &'a Value, prop: &str) -> Option<&'a str> {
-    obj.get(prop).and_then(Value::as_str).filter(|s| !s.is_empty())
+pub fn str_prop<'a>(obj: &'a Json, prop: &str) -> Option<&'a str> {
+    obj.field(prop).and_then(Json::as_str).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::json::view;
     use serde_json::json;
 
     fn at() -> DateTime<Utc> {
@@ -139,20 +141,20 @@ mod tests {
             envelope_dates(None, at()),
             ("2026-11-27T08:00:00Z".to_string(), "2026-11-27T08:00:00.000Z".to_string())
         );
-        let later = time_of(&json!({"t": "2027-01-01T00:00:00Z"}), "t");
+        let later = time_of(&view(&json!({"t": "2027-01-01T00:00:00Z"})), "t");
         assert_eq!(envelope_dates(later, at()).1, "2027-01-01T00:00:00.000Z", "never earlier than created");
-        assert!(time_of(&json!({"t": "never"}), "t").is_none());
+        assert!(time_of(&view(&json!({"t": "never"})), "t").is_none());
     }
 
     #[test]
     fn removed_reasons_and_kinds() {
-        assert_eq!(removed_reason(&json!({"reason": "changed"})), "changed");
-        assert_eq!(removed_reason(&json!({"reason": "deleted"})), "deleted");
-        assert_eq!(removed_reason(&json!({})), "deleted");
-        let d = deletion("g1", &json!({"reason": "changed"}), at()).to_value();
+        assert_eq!(removed_reason(&view(&json!({"reason": "changed"}))), "changed");
+        assert_eq!(removed_reason(&view(&json!({"reason": "deleted"}))), "deleted");
+        assert_eq!(removed_reason(&view(&json!({}))), "deleted");
+        let d = deletion("g1", &view(&json!({"reason": "changed"})), at()).to_value();
         assert_eq!(d["data"], json!({"deleted_in_source": true, "deleted_reason": "changed"}));
-        assert_eq!(odata_kind(&json!({"@odata.type": "#microsoft.graph.orgContact"})), Some("orgContact"));
-        assert_eq!(odata_kind(&json!({"id": "x"})), None);
-        assert_eq!(str_prop(&json!({"a": ""}), "a"), None);
+        assert_eq!(odata_kind(&view(&json!({"@odata.type": "#microsoft.graph.orgContact"}))), Some("orgContact"));
+        assert_eq!(odata_kind(&view(&json!({"id": "x"}))), None);
+        assert_eq!(str_prop(&view(&json!({"a": ""})), "a"), None);
     }
 }

@@ -2,7 +2,6 @@
 //! `<roleId>_<memberId>`), and unified RBAC role assignments, a full read, as `role_members` `rbac_<id>`.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::groups::{member_changes, membership_line};
 use super::line::LineWriter;
@@ -10,6 +9,7 @@ use super::list::ListExtractor;
 use super::record::{deletion, has_properties, live_writer, select_list, str_prop};
 use super::{DeltaExtractor, ExtractCtx, PerEntry, Records};
 use crate::airsync::line::Line;
+use crate::graph::json::{Field, Json};
 use crate::schema::DIRECTORY_ROLES;
 
 pub const ROLE_ITEM: &str = "directory_roles";
@@ -33,18 +33,18 @@ pub fn rbac_extractor() -> ListExtractor {
     }
 }
 
-fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
+fn normalize(obj: &Json, ctx: &ExtractCtx) -> Records {
     normalize_at(obj, ctx.sync_time)
 }
 
-fn rbac_normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
+fn rbac_normalize(obj: &Json, ctx: &ExtractCtx) -> Records {
     rbac_at(obj, ctx.sync_time).map(|r| (MEMBER_ITEM, r.into())).into_iter().collect()
 }
 
 /// One directoryRoles-delta entry → its role record and one `role_members` record per `members@delta` entry.
-pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
+pub fn normalize_at(obj: &Json, sync_time: DateTime<Utc>) -> Records {
     let Some(id) = str_prop(obj, "id") else { return Vec::new() };
-    if let Some(removed) = obj.get("@removed") {
+    if let Some(removed) = obj.field("@removed") {
         return vec![(ROLE_ITEM, deletion(id, removed, sync_time).into())];
     }
     let mut out = Records::new();
@@ -66,13 +66,13 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>) -> Records {
 }
 
 /// One unified RBAC `unifiedRoleAssignment` → a `role_members` record `rbac_<id>`.
-pub fn rbac_at(obj: &Value, sync_time: DateTime<Utc>) -> Option<Line> {
+pub fn rbac_at(obj: &Json, sync_time: DateTime<Utc>) -> Option<Line> {
     let id = str_prop(obj, "id")?;
     let mut w = LineWriter::new(&format!("rbac_{id}"), None, sync_time);
     w.null("role_id");
     w.str("role_definition_id", str_prop(obj, "roleDefinitionId"));
     w.str("member_id", str_prop(obj, "principalId"));
-    w.str("member_type", obj.get("principal").and_then(super::record::odata_kind));
+    w.str("member_type", obj.field("principal").and_then(super::record::odata_kind));
     w.str("directory_scope_id", str_prop(obj, "directoryScopeId"));
     w.str("assignment_source", Some("roleAssignment"));
     w.null("remove_member_ids");

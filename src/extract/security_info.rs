@@ -1,10 +1,11 @@
 //! Which users' authentication methods (or registration state) changed: read from directory audit events
 //! ("User registered security info", "Admin deleted security info", "Add user", role changes…) since the last sync.
 
+use super::record::str_prop;
+use crate::graph::json::{self, Field, Json};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
 
 /// Overlap with the previous sync (audit events can arrive late).
 pub const OVERLAP: Duration = Duration::minutes(15);
@@ -48,43 +49,39 @@ pub enum Triggers {
     MethodsAndRoles,
 }
 
-fn triggered(event: &Value, activity: &str, triggers: Triggers) -> bool {
+fn triggered(event: &Json, activity: &str, triggers: Triggers) -> bool {
     if is_security_info_activity(activity) || is_user_lifecycle_activity(activity) {
         return true;
     }
-    let role = str_of(event, "category").is_some_and(|c| c.eq_ignore_ascii_case("RoleManagement"))
+    let role = str_prop(event, "category").is_some_and(|c| c.eq_ignore_ascii_case("RoleManagement"))
         || activity.to_ascii_lowercase().contains(" role");
     triggers == Triggers::MethodsAndRoles && role
 }
 
-fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
-}
-
 /// The user and method ids one event names, if it is one of the `triggers`.
-pub fn change_of(event: &Value, triggers: Triggers) -> Option<Change> {
-    let activity = str_of(event, "activityDisplayName")?;
+pub fn change_of(event: &Json, triggers: Triggers) -> Option<Change> {
+    let activity = str_prop(event, "activityDisplayName")?;
     if !triggered(event, activity, triggers) {
         return None;
     }
-    let targets: Vec<&Value> =
-        event.get("targetResources").and_then(Value::as_array).map(|l| l.iter().collect()).unwrap_or_default();
-    let is_user = |t: &Value| str_of(t, "type").is_some_and(|k| k.eq_ignore_ascii_case("User"));
+    let targets: Vec<&Json> =
+        event.field("targetResources").and_then(Json::as_array).map(|l| l.iter().collect()).unwrap_or_default();
+    let is_user = |t: &Json| str_prop(t, "type").is_some_and(|k| k.eq_ignore_ascii_case("User"));
     let (user_id, upn) = match targets.iter().find(|t| is_user(t)) {
-        Some(t) => (str_of(t, "id")?.to_string(), str_of(t, "userPrincipalName").map(str::to_string)),
+        Some(t) => (str_prop(t, "id")?.to_string(), str_prop(t, "userPrincipalName").map(str::to_string)),
         None if activity.to_ascii_lowercase().starts_with("user ") => {
-            let user = event.pointer("/initiatedBy/user")?;
-            (str_of(user, "id")?.to_string(), str_of(user, "userPrincipalName").map(str::to_string))
+            let user = json::pointer(event, "/initiatedBy/user")?;
+            (str_prop(user, "id")?.to_string(), str_prop(user, "userPrincipalName").map(str::to_string))
         }
         None => return None,
     };
     let mut method_ids: Vec<String> =
-        targets.iter().filter(|t| !is_user(t)).filter_map(|t| str_of(t, "id").map(str::to_string)).collect();
-    if let Some(details) = event.get("additionalDetails").and_then(Value::as_array) {
+        targets.iter().filter(|t| !is_user(t)).filter_map(|t| str_prop(t, "id").map(str::to_string)).collect();
+    if let Some(details) = event.field("additionalDetails").and_then(Json::as_array) {
         for d in details {
-            let key = str_of(d, "key").unwrap_or("").to_ascii_lowercase();
+            let key = str_prop(d, "key").unwrap_or("").to_ascii_lowercase();
             if key.contains("method") && key.contains("id") {
-                if let Some(v) = str_of(d, "value") {
+                if let Some(v) = str_prop(d, "value") {
                     method_ids.push(v.to_string());
                 }
             }
@@ -94,7 +91,7 @@ pub fn change_of(event: &Value, triggers: Triggers) -> Option<Change> {
 }
 
 /// The changes named on one page of audit events, merged per user (in user id order).
-pub fn changes(events: &[Value], triggers: Triggers) -> Vec<Change> {
+pub fn changes(events: &[Json<'_>], triggers: Triggers) -> Vec<Change> {
     merge(events.iter().filter_map(|e| change_of(e, triggers)))
 }
 
@@ -120,6 +117,7 @@ pub fn merge(changes: impl IntoIterator<Item = Change>) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::json::{view, views};
     use serde_json::json;
 
     #[test]
@@ -135,7 +133,7 @@ mod tests {
             json!({"activityDisplayName": "Add eligible member to role in PIM completed (permanent)", "category": "RoleManagement",
                    "targetResources": [{"id": "r1", "type": "Role"}, {"id": "u4", "type": "User"}]}),
         ];
-        let c = changes(&events, Triggers::Methods);
+        let c = changes(&views(&events), Triggers::Methods);
         assert_eq!(c.len(), 2);
         assert_eq!(
             c[0],
@@ -147,10 +145,10 @@ mod tests {
         );
         assert_eq!(c[1].method_ids, ["m7"]);
         assert!(is_security_info_activity("Delete authentication method"));
-        let with_roles = changes(&events, Triggers::MethodsAndRoles);
+        let with_roles = changes(&views(&events), Triggers::MethodsAndRoles);
         assert_eq!(with_roles.len(), 3);
         assert_eq!(with_roles[2].user_id, "u4");
         let added = json!({"activityDisplayName": "Add user", "targetResources": [{"id": "u5", "type": "User"}]});
-        assert_eq!(changes(&[added], Triggers::Methods)[0].user_id, "u5");
+        assert_eq!(changes(&[view(&added)], Triggers::Methods)[0].user_id, "u5");
     }
 }

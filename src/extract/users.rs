@@ -3,7 +3,6 @@
 //! custom fields (on-premises extension attributes, discovered directory extensions) sent as `ext_…` keys.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::licences::WithLicences;
 use super::line::LineWriter;
@@ -11,6 +10,7 @@ use super::record::{removed_reason, time_of};
 use super::{DeltaPages, ExtractCtx, ExtractError, Extractor, Records, Stop};
 use crate::airsync::line::Line;
 use crate::airsync::state::TypeState;
+use crate::graph::json::{Field, Json};
 use crate::schema::custom_fields::{raw_value, select_properties, value_of};
 use crate::schema::{self, CustomField, Kind, RecordType};
 
@@ -55,33 +55,33 @@ impl Extractor for UsersExtractor {
 }
 
 /// The `mail` property, unless it is a guest's `#EXT#` address (never an email).
-fn email(obj: &Value) -> Option<&str> {
-    obj.get("mail").and_then(Value::as_str).filter(|m| !m.contains("#EXT#") && m.contains('@'))
+fn email<'a>(obj: &'a Json) -> Option<&'a str> {
+    obj.field("mail").and_then(Json::as_str).filter(|m| !m.contains("#EXT#") && m.contains('@'))
 }
 
 /// One users-delta entry → its `users` record.
-pub fn normalize(obj: &Value, ctx: &ExtractCtx) -> Records {
+pub fn normalize(obj: &Json, ctx: &ExtractCtx) -> Records {
     normalize_at(obj, ctx.sync_time, &ctx.custom_fields).map(|r| ("users", r.into())).into_iter().collect()
 }
 
 /// One users-delta entry → its record (`@removed` → a deletion with its reason); `custom` are the users'
 /// custom fields of this sync (`schema::custom_fields::user_custom_fields`).
-pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>, custom: &[CustomField]) -> Option<Line> {
-    let id = obj.get("id").and_then(Value::as_str)?;
-    if let Some(removed) = obj.get("@removed") {
+pub fn normalize_at(obj: &Json, sync_time: DateTime<Utc>, custom: &[CustomField]) -> Option<Line> {
+    let id = obj.field("id").and_then(Json::as_str)?;
+    if let Some(removed) = obj.field("@removed") {
         return Some(LineWriter::new(id, None, sync_time).deleted(removed_reason(removed)));
     }
     let mut w = LineWriter::new(id, time_of(obj, "createdDateTime"), sync_time);
     w.props(users(), obj);
     w.str("email", email(obj));
-    match obj.get("assignedLicenses").and_then(Value::as_array) {
-        Some(list) => w.strs("assigned_sku_ids", list.iter().filter_map(|l| l.get("skuId")?.as_str())),
+    match obj.field("assignedLicenses").and_then(Json::as_array) {
+        Some(list) => w.strs("assigned_sku_ids", list.iter().filter_map(|l| l.field("skuId")?.as_str())),
         None => w.null("assigned_sku_ids"),
     }
     for field in custom {
         match raw_value(field, obj) {
             // A list keeps its non-text items as text (`value_of`).
-            Some(Value::Array(_)) if field.kind == Kind::TextList => w.value(&field.key, &value_of(field, obj)),
+            Some(Json::Array(_)) if field.kind == Kind::TextList => w.value(&field.key, &value_of(field, obj)),
             raw => w.kind(&field.key, field.kind, raw),
         }
     }
@@ -91,6 +91,7 @@ pub fn normalize_at(obj: &Value, sync_time: DateTime<Utc>, custom: &[CustomField
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::json::view;
     use crate::schema::custom_fields::user_custom_fields;
     use serde_json::json;
 
@@ -102,8 +103,8 @@ mod tests {
     fn guest_ext_upn_is_never_an_email_and_false_stays_false() {
         let guest = json!({"id": "g1", "userPrincipalName": "kim_fabrikam.example#EXT#@contoso-sim.onmicrosoft.com",
                            "mail": null, "userType": "Guest", "accountEnabled": false, "createdDateTime": "2024-11-02T08:01:55Z"});
-        let r = normalize_at(&guest, at(), &[]).unwrap().to_value();
-        assert_eq!(r["data"]["email"], Value::Null);
+        let r = normalize_at(&view(&guest), at(), &[]).unwrap().to_value();
+        assert_eq!(r["data"]["email"], serde_json::Value::Null);
         assert_eq!(r["data"]["account_enabled"], json!(false));
         assert_eq!(r["created_date"], "2024-11-02T08:01:55Z");
         assert_eq!(r["modified_date"], "2026-11-27T08:00:00.000Z");
@@ -112,11 +113,13 @@ mod tests {
 
     #[test]
     fn removed_entries_become_deletions_with_reason() {
-        let soft = normalize_at(&json!({"id": "u1", "@removed": {"reason": "changed"}}), at(), &[]).unwrap().to_value();
+        let soft =
+            normalize_at(&view(&json!({"id": "u1", "@removed": {"reason": "changed"}})), at(), &[]).unwrap().to_value();
         assert_eq!(soft["data"], json!({"deleted_in_source": true, "deleted_reason": "changed"}));
-        let hard = normalize_at(&json!({"id": "u2", "@removed": {"reason": "deleted"}}), at(), &[]).unwrap().to_value();
+        let hard =
+            normalize_at(&view(&json!({"id": "u2", "@removed": {"reason": "deleted"}})), at(), &[]).unwrap().to_value();
         assert_eq!(hard["data"]["deleted_reason"], "deleted");
-        assert!(normalize_at(&json!({"displayName": "no id"}), at(), &[]).is_none());
+        assert!(normalize_at(&view(&json!({"displayName": "no id"})), at(), &[]).is_none());
     }
 
     #[test]
@@ -128,7 +131,7 @@ mod tests {
         )
         .unwrap();
         let custom = user_custom_fields(std::slice::from_ref(&ext));
-        let r = normalize_at(&full, at(), &custom).unwrap().to_value();
+        let r = normalize_at(&view(&full), at(), &custom).unwrap().to_value();
         let emitted: Vec<&str> =
             r["data"].as_object().unwrap().keys().map(String::as_str).filter(|k| *k != "item_url_field").collect();
         let mut declared: Vec<&str> = users().all_fields().map(|f| f.key).collect();

@@ -5,13 +5,13 @@ use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
 
 use super::fullread::{PageWalk, Step};
 use super::norm::filter_floor;
 use super::{logs, ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::line::Line;
 use crate::airsync::state::TypeState;
+use crate::graph::json::{Field, Json};
 use crate::graph::GraphError;
 
 /// Overlap of a window with the previous one (late-arriving events).
@@ -40,7 +40,7 @@ pub struct WindowExtractor {
     pub time_property: &'static str,
     pub top: u32,
     /// One event → its record, written straight to its line.
-    pub normalize: fn(&Value, DateTime<Utc>) -> Option<Line>,
+    pub normalize: fn(&Json, DateTime<Utc>) -> Option<Line>,
 }
 
 impl WindowExtractor {
@@ -78,10 +78,10 @@ impl Extractor for WindowExtractor {
                 Err(e) => return Err(e.into()),
             };
             if let Some(feed) = feed.as_mut() {
-                feed.note(&page.items);
+                feed.note(page.items());
             }
-            for item in &page.items {
-                let Some(id) = item.get("id").and_then(|v| v.as_str()) else { continue };
+            for item in page.items() {
+                let Some(id) = item.field("id").and_then(|v| v.as_str()) else { continue };
                 let key = hasher.hash_one(id);
                 if seen.contains(&key) {
                     continue;

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::fullread::FullReadExtractor;
 use super::norm::{at, id_of, json_text, kind_at, live, odata_type, parse_ts, record};
 use super::ExtractCtx;
+use crate::graph::json::{to_owned, Field, Json};
 use crate::graph::GraphError;
 use crate::schema::{self, Kind, RecordType};
 
@@ -15,11 +16,11 @@ pub const WORKFLOWS_PATH: &str = "/v1.0/identityGovernance/lifecycleWorkflows/wo
 const RELATIVE: &str = "/identityGovernance/lifecycleWorkflows/workflows";
 
 /// A workflow (with `tasks` and `executionConditions`) → its record.
-pub fn normalize_workflow(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value> {
+pub fn normalize_workflow(obj: &Json, sync_time: DateTime<Utc>) -> Option<Value> {
     let rt: &RecordType = &schema::LIFECYCLE_WORKFLOWS;
     let id = id_of(obj)?;
     let mut data = rt.copy_props(obj);
-    let conditions = obj.get("executionConditions").filter(|v| !v.is_null());
+    let conditions = obj.field("executionConditions").filter(|v| !v.is_null());
     data.insert("execution_conditions_type".into(), conditions.and_then(odata_type).map_or(Value::Null, Value::String));
     data.insert("scope_rule".into(), kind_at(obj, "/executionConditions/scope/rule", Kind::Text));
     data.insert(
@@ -31,18 +32,18 @@ pub fn normalize_workflow(obj: &Value, sync_time: DateTime<Utc>) -> Option<Value
         kind_at(obj, "/executionConditions/trigger/timeBasedAttribute", Kind::Text),
     );
     data.insert("trigger_offset_in_days".into(), kind_at(obj, "/executionConditions/trigger/offsetInDays", Kind::Int));
-    let tasks = obj.get("tasks").and_then(Value::as_array);
+    let tasks = obj.field("tasks").and_then(Json::as_array);
     let pick = |key: &str| -> Value {
         tasks.map_or(Value::Null, |t| {
-            Value::Array(t.iter().filter_map(|task| task.get(key).filter(|v| v.is_string()).cloned()).collect())
+            Value::Array(t.iter().filter_map(|task| task.field(key).filter(|v| v.is_string()).map(to_owned)).collect())
         })
     };
     data.insert("task_count".into(), tasks.map_or(Value::Null, |t| Value::from(t.len() as u64)));
     data.insert("task_names".into(), pick("displayName"));
     data.insert("task_definition_ids".into(), pick("taskDefinitionId"));
-    data.insert("tasks_json".into(), json_text(obj.get("tasks")));
+    data.insert("tasks_json".into(), json_text(obj.field("tasks")));
     live(&mut data);
-    Some(record(id, parse_ts(obj.get("createdDateTime")), sync_time, data))
+    Some(record(id, parse_ts(obj.field("createdDateTime")), sync_time, data))
 }
 
 /// Fills in `tasks` (and the full object when `executionConditions` is missing) for one page of workflows;
@@ -52,7 +53,7 @@ fn enrich(ctx: &ExtractCtx, items: Vec<Value>) -> BoxFuture<'_, Result<Vec<Value
         let mut urls = Vec::new();
         let mut slots = Vec::new(); // (item index, is_tasks)
         for (i, item) in items.iter().enumerate() {
-            let Some(id) = id_of(item) else { continue };
+            let Some(id) = item.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) else { continue };
             if item.get("executionConditions").is_none() {
                 urls.push(format!("{RELATIVE}/{id}"));
                 slots.push((i, false));
@@ -79,7 +80,7 @@ fn enrich(ctx: &ExtractCtx, items: Vec<Value>) -> BoxFuture<'_, Result<Vec<Value
                 let mut next = body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
                 while let Some(link) = next {
                     let page = ctx.graph.get_page(&link, true).await?;
-                    tasks.extend(page.items);
+                    tasks.extend(page.owned_items());
                     next = page.next_link;
                 }
                 item.insert("tasks".into(), Value::Array(tasks));

@@ -120,23 +120,29 @@ impl GraphClient {
     /// 400/410 mean the round must restart.
     pub async fn get_page(&self, path_or_link: &str, is_link: bool) -> Result<Page, GraphError> {
         let url = self.resolve(path_or_link)?;
-        let value = self.get_json(&url, is_link).await?;
-        Page::parse(value)
+        self.request(&url, None, is_link, parse_page).await
     }
 
     /// GET a JSON body with retries.
     pub async fn get_json(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
-        self.request_json(url, None, is_link).await
+        self.request(url, None, is_link, parse_json).await
     }
 
     /// POST a JSON body to a read-only action (e.g. `/v1.0/directoryObjects/getAvailableExtensionProperties`)
     /// and read the JSON answer, with the same limiter, classification and retries as a GET.
     pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, GraphError> {
         let url = self.resolve(path)?;
-        self.request_json(&url, Some(body), false).await
+        self.request(&url, Some(body), false, parse_json).await
     }
 
-    async fn request_json(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
+    /// One request with retries; `parse` reads a 2xx body (a body it refuses is read again, bounded).
+    async fn request<T>(
+        &self,
+        url: &Url,
+        body: Option<&Value>,
+        is_link: bool,
+        parse: ParseBody<T>,
+    ) -> Result<T, GraphError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry_base)
             .with_max_delay(Duration::from_secs(60))
@@ -144,7 +150,7 @@ impl GraphClient {
             .with_jitter();
         let (bucket, _) = cost_of(url.path(), url.query().unwrap_or(""));
         let mut last_wait = Duration::ZERO;
-        let result = (|| self.send_once(url, body, is_link))
+        let result = (|| self.send_once(url, body, is_link, parse))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             // A 2xx body that does not parse is most often a transfer cut short: read it again (bounded).
@@ -238,18 +244,30 @@ impl GraphClient {
     }
 
     /// One request; a 401 (a token Graph no longer accepts) is retried once with a fresh token.
-    async fn send_once(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
-        match self.send_with_token(url, body, is_link).await {
+    async fn send_once<T>(
+        &self,
+        url: &Url,
+        body: Option<&Value>,
+        is_link: bool,
+        parse: ParseBody<T>,
+    ) -> Result<T, GraphError> {
+        match self.send_with_token(url, body, is_link, parse).await {
             Err(GraphError::Auth(failure)) if failure.code.as_deref() == Some("InvalidAuthenticationToken") => {
                 tracing::warn!("Microsoft Graph refused the cached access token; fetching a new one");
                 self.tokens.invalidate();
-                self.send_with_token(url, body, is_link).await
+                self.send_with_token(url, body, is_link, parse).await
             }
             other => other,
         }
     }
 
-    async fn send_with_token(&self, url: &Url, body: Option<&Value>, is_link: bool) -> Result<Value, GraphError> {
+    async fn send_with_token<T>(
+        &self,
+        url: &Url,
+        body: Option<&Value>,
+        is_link: bool,
+        parse: ParseBody<T>,
+    ) -> Result<T, GraphError> {
         let token = self.tokens.token().await?;
         let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
         self.limiter.acquire(bucket, cost).await;
@@ -287,13 +305,28 @@ impl GraphClient {
             .await
             .map_err(|e| GraphError::Transient(format!("body read failed: {}", e.without_url())))?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&body)
-                .map_err(|e| GraphError::Malformed(format!("{} (request-id {request_id})", e)));
+            return parse(body).map_err(|e| match e {
+                GraphError::Malformed(why) => GraphError::Malformed(format!("{why} (request-id {request_id})")),
+                other => other,
+            });
         }
         let (code, message) = error_code(&body);
         tracing::warn!(status, %code, %request_id, path = url.path(), "Graph request refused");
         Err(classify(status, code, message, retry_after, is_link))
     }
+}
+
+/// Reads a 2xx body into what the caller asked for.
+type ParseBody<T> = fn(bytes::Bytes) -> Result<T, GraphError>;
+
+fn parse_json(body: bytes::Bytes) -> Result<Value, GraphError> {
+    serde_json::from_slice(&body).map_err(|e| GraphError::Malformed(e.to_string()))
+}
+
+/// A collection page, borrowing from the body (taken over without a copy when it is one buffer).
+fn parse_page(body: bytes::Bytes) -> Result<Page, GraphError> {
+    let text = String::from_utf8(Vec::from(body)).map_err(|e| GraphError::Malformed(e.to_string()))?;
+    Page::from_body(text)
 }
 
 fn error_code(body: &[u8]) -> (String, String) {

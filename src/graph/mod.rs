@@ -5,6 +5,7 @@ pub mod auth;
 pub mod batch;
 pub mod client;
 pub mod error;
+pub mod json;
 pub mod limiter;
 pub mod pager;
 

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{coerce, Kind};
+use crate::graph::json::{to_owned, Field, Json};
 
 /// Where a custom field's value sits on a Graph user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,28 +116,30 @@ const ON_PREMISES_NAMES: [&str; 15] = [
 ];
 
 /// The user's Graph value behind a custom field, as Graph returned it.
-pub fn raw_value<'a>(field: &CustomField, user: &'a Value) -> Option<&'a Value> {
+pub fn raw_value<'v, 'a>(field: &CustomField, user: &'v Json<'a>) -> Option<&'v Json<'a>> {
     match &field.source {
-        CustomSource::OnPremises(n) => user.get("onPremisesExtensionAttributes").and_then(|a| match ON_PREMISES_NAMES
-            .get(usize::from(*n).wrapping_sub(1))
-        {
-            Some(name) => a.get(*name),
-            None => a.get(format!("extensionAttribute{n}")),
-        }),
-        CustomSource::Extension(name) => user.get(name.as_str()),
+        CustomSource::OnPremises(n) => {
+            user.field("onPremisesExtensionAttributes").and_then(|a| {
+                match ON_PREMISES_NAMES.get(usize::from(*n).wrapping_sub(1)) {
+                    Some(name) => a.field(name),
+                    None => a.field(&format!("extensionAttribute{n}")),
+                }
+            })
+        }
+        CustomSource::Extension(name) => user.field(name),
     }
 }
 
 /// The field's value on a Graph user, coerced to its kind (missing → null; list items as text).
-pub fn value_of(field: &CustomField, user: &Value) -> Value {
+pub fn value_of(field: &CustomField, user: &Json) -> Value {
     match (field.kind, raw_value(field, user)) {
-        (Kind::TextList, Some(Value::Array(items))) => Value::Array(
+        (Kind::TextList, Some(Json::Array(items))) => Value::Array(
             items
                 .iter()
                 .filter(|i| !i.is_null())
                 .map(|i| match i {
-                    Value::String(s) => Value::String(s.clone()),
-                    other => Value::String(other.to_string()),
+                    Json::Str(s) => Value::String(s.to_string()),
+                    other => Value::String(to_owned(other).to_string()),
                 })
                 .collect(),
         ),
@@ -195,6 +198,7 @@ mod tests {
             .unwrap(),
         ]);
         assert_eq!(fields.len(), 17);
+        let user = crate::graph::json::view(&user);
         let get = |k: &str| value_of(fields.iter().find(|f| f.key == k).unwrap(), &user);
         assert_eq!(get("ext_attr_1"), json!("CostCenter-4410"));
         assert_eq!(get("ext_attr_2"), Value::Null);

@@ -25,6 +25,8 @@ mod sign_in_logs;
 
 use serde_json::{Map, Value};
 
+use crate::graph::json::{to_owned, Field as _, Json};
+
 pub use mapping::initial_domain_mapping;
 pub use metadata::external_domain_metadata;
 pub use users::USERS;
@@ -203,15 +205,15 @@ impl RecordType {
 
     /// Copies every `Prop` field from a Graph object with type coercion; `Derived` fields are left to the
     /// caller. Missing values become null (never `""`, `-1` or other placeholders).
-    pub fn copy_props(&self, obj: &Value) -> Map<String, Value> {
+    pub fn copy_props(&self, obj: &Json) -> Map<String, Value> {
         let mut data = Map::new();
         for field in self.fields {
             if let Source::Prop(prop) = field.source {
-                data.insert(field.key.to_string(), coerce(field.kind, obj.get(prop)));
+                data.insert(field.key.to_string(), coerce(field.kind, obj.field(prop)));
             }
         }
         if let Some(template) = self.portal_url {
-            if let Some(id) = obj.get("id").and_then(Value::as_str) {
+            if let Some(id) = obj.field("id").and_then(Json::as_str) {
                 let url = match template.split_once("{id}") {
                     Some((head, tail)) => [head, id, tail].concat(),
                     None => template.to_string(),
@@ -233,15 +235,15 @@ pub enum Coerced<'a> {
     Bool(bool),
     Int(i64),
     /// A list: its string items (the others are dropped).
-    Strs(&'a [Value]),
+    Strs(&'a [Json<'a>]),
 }
 
 /// Coerces a Graph value to a field kind; a value of the wrong type becomes null rather than a lie.
-pub fn coerced(kind: Kind, v: Option<&Value>) -> Coerced<'_> {
+pub fn coerced<'a>(kind: Kind, v: Option<&'a Json<'a>>) -> Coerced<'a> {
     let Some(v) = v else { return Coerced::Null };
     match kind {
         Kind::Text | Kind::Reference(_) => match v {
-            Value::String(s) => Coerced::Str(s),
+            Json::Str(s) => Coerced::Str(s),
             _ => Coerced::Null,
         },
         Kind::Timestamp => match v.as_str().map(|s| (s, chrono::DateTime::parse_from_rfc3339(s))) {
@@ -253,7 +255,7 @@ pub fn coerced(kind: Kind, v: Option<&Value>) -> Coerced<'_> {
             _ => Coerced::Null,
         },
         Kind::Bool => match v {
-            Value::Bool(b) => Coerced::Bool(*b),
+            Json::Bool(b) => Coerced::Bool(*b),
             _ => Coerced::Null,
         },
         Kind::Int => match v.as_i64() {
@@ -266,7 +268,7 @@ pub fn coerced(kind: Kind, v: Option<&Value>) -> Coerced<'_> {
             _ => Coerced::Null,
         },
         Kind::TextList => match v {
-            Value::Array(items) => Coerced::Strs(items),
+            Json::Array(items) => Coerced::Strs(items),
             _ => Coerced::Null,
         },
     }
@@ -280,35 +282,42 @@ impl Coerced<'_> {
             Coerced::Owned(s) => Value::String(s),
             Coerced::Bool(b) => Value::Bool(b),
             Coerced::Int(n) => Value::from(n),
-            Coerced::Strs(items) => Value::Array(items.iter().filter(|i| i.is_string()).cloned().collect()),
+            Coerced::Strs(items) => Value::Array(items.iter().filter(|i| i.is_string()).map(to_owned).collect()),
         }
     }
 }
 
 /// Coerces a Graph value to a field kind, as a JSON value.
-pub fn coerce(kind: Kind, v: Option<&Value>) -> Value {
+pub fn coerce(kind: Kind, v: Option<&Json>) -> Value {
     coerced(kind, v).into_value()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::json::view;
     use serde_json::json;
 
     #[test]
     fn coercion_keeps_false_and_zero_and_drops_wrong_types() {
-        assert_eq!(coerce(Kind::Bool, Some(&json!(false))), json!(false));
-        assert_eq!(coerce(Kind::Int, Some(&json!(0))), json!(0));
-        assert_eq!(coerce(Kind::Bool, Some(&json!("true"))), Value::Null);
+        assert_eq!(coerce(Kind::Bool, Some(&view(&json!(false)))), json!(false));
+        assert_eq!(coerce(Kind::Int, Some(&view(&json!(0)))), json!(0));
+        assert_eq!(coerce(Kind::Bool, Some(&view(&json!("true")))), Value::Null);
         assert_eq!(coerce(Kind::Text, None), Value::Null);
         let open = Kind::Enum { values: &["Member", "Guest"], open: true };
-        assert_eq!(coerce(open, Some(&json!("agentUser"))), json!("unknownFutureValue"));
-        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12T10:36:14Z"))), json!("2021-03-12T10:36:14Z"));
-        assert_eq!(coerce(Kind::Timestamp, Some(&json!("yesterday"))), Value::Null);
-        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-02-30T10:36:14Z"))), Value::Null);
-        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12t10:36:14z"))), json!("2021-03-12T10:36:14Z"));
-        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12T10:36:14.25Z"))), json!("2021-03-12T10:36:14Z"));
-        assert_eq!(coerce(Kind::Timestamp, Some(&json!("2021-03-12T11:36:14+01:00"))), json!("2021-03-12T10:36:14Z"));
+        assert_eq!(coerce(open, Some(&view(&json!("agentUser")))), json!("unknownFutureValue"));
+        assert_eq!(coerce(Kind::Timestamp, Some(&view(&json!("2021-03-12T10:36:14Z")))), json!("2021-03-12T10:36:14Z"));
+        assert_eq!(coerce(Kind::Timestamp, Some(&view(&json!("yesterday")))), Value::Null);
+        assert_eq!(coerce(Kind::Timestamp, Some(&view(&json!("2021-02-30T10:36:14Z")))), Value::Null);
+        assert_eq!(coerce(Kind::Timestamp, Some(&view(&json!("2021-03-12t10:36:14z")))), json!("2021-03-12T10:36:14Z"));
+        assert_eq!(
+            coerce(Kind::Timestamp, Some(&view(&json!("2021-03-12T10:36:14.25Z")))),
+            json!("2021-03-12T10:36:14Z")
+        );
+        assert_eq!(
+            coerce(Kind::Timestamp, Some(&view(&json!("2021-03-12T11:36:14+01:00")))),
+            json!("2021-03-12T10:36:14Z")
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub fn check_user_custom_fields(store: &RecordStore, truth: &dyn Truth, mm: &mut
             match rec.data.get(&f.key) {
                 None => mm.push(format!("{tag}: custom field {} not sent", f.key)),
                 Some(got) => {
-                    let want = value_of(f, u);
+                    let want = value_of(f, &crate::graph::json::view(u));
                     if got != &want {
                         mm.push(format!("{tag}: custom field {} is {got}, expected {want}", f.key));
                     }

@@ -21,16 +21,29 @@ fn init_logging(default_level: &str) {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    use entra_airsync::cli::Command;
     let cli = entra_airsync::cli::Cli::parse();
     // The demo prints its own summary; its logs stay at warnings unless RUST_LOG asks for more.
     let default_level = match cli.command {
-        entra_airsync::cli::Command::Demo(_) | entra_airsync::cli::Command::Check(_) => "warn",
+        Command::Demo(_) | Command::Check(_) => "warn",
         _ => "info",
     };
     init_logging(default_level);
-    entra_airsync::cli::run(cli).await
+    // The worker waits on Graph far more than it computes (about 2 % of one core on the large preset), so
+    // one thread runs every sync it serves, without a work-stealing pool's cross-thread wake-ups (less CPU
+    // per object: BENCHMARKS.md). The simulators and the bench keep a thread per core.
+    let mut builder = match cli.command {
+        Command::Serve(_) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    match builder.enable_all().build() {
+        Ok(runtime) => runtime.block_on(entra_airsync::cli::run(cli)),
+        Err(e) => {
+            eprintln!("error: the async runtime could not start: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// jemalloc: the worker allocates and frees millions of small JSON values per sync, and glibc's malloc

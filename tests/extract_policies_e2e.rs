@@ -254,3 +254,55 @@ async fn soft_timeouts_resume_every_type_without_loss() {
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_set_larger_than_an_invocation_is_reread_across_invocations() {
+    // A Free tenant re-reads each changed user's methods on its own (a report-bucket request, one $batch
+    // envelope each). About 200 changed users on a slow Graph take longer than the 1 s soft timeout and
+    // its 3 s hard timeout: the re-read must pause between steps and go on where it stopped.
+    let opts = HarnessOptions {
+        users: 400,
+        soft_timeout: Duration::from_secs(1),
+        latency_ms: 100,
+        licence: Licence::Free,
+        ..HarnessOptions::default()
+    };
+    let h = Harness::start(opts).await.unwrap();
+    let run = h.driver.initial_import().await.unwrap();
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
+    h.graph.mutate(&MutationSpec { activity: 300, seed: 3, ..MutationSpec::default() });
+    let before = requests_matching(&routes(&h), "/authentication/methods");
+    let run = h.driver.incremental_sync().await.unwrap();
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.answers);
+    let progress = run.answers.iter().filter(|a| *a == "DATA_EXTRACTION_PROGRESS").count();
+    assert!(progress >= 2, "the re-read spans invocations: {:?}", run.answers);
+    let reread = requests_matching(&routes(&h), "/authentication/methods") - before;
+    assert!(reread <= 300, "each changed user is re-read once, not again in every invocation: {reread}");
+    let report = h.verify();
+    assert!(report.ok, "{:?}", report.mismatches);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_report_read_again_in_full_resumes_where_it_paused() {
+    // More users changed than the report has pages: the report is read again in full, four pages of
+    // 999 rows on a slow Graph, longer than the 1 s soft timeout. A paused read goes on from its page.
+    let opts = HarnessOptions {
+        users: 3500,
+        soft_timeout: Duration::from_secs(1),
+        latency_ms: 400,
+        ..HarnessOptions::default()
+    };
+    let h = Harness::start(opts).await.unwrap();
+    let run = h.driver.initial_import().await.unwrap();
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
+    h.graph.mutate(&MutationSpec { activity: 40, seed: 5, ..MutationSpec::default() });
+    let before = requests_matching(&routes(&h), "userRegistrationDetails");
+    let run = h.driver.incremental_sync().await.unwrap();
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.answers);
+    let pages = requests_matching(&routes(&h), "userRegistrationDetails") - before;
+    assert!((4..=6).contains(&pages), "the report read once more, not from its start in every invocation: {pages}");
+    let report = h.verify();
+    assert!(report.ok, "{:?}", report.mismatches);
+}

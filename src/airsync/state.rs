@@ -60,6 +60,13 @@ pub struct TypeState {
     /// Per-user report types: the rows the last full read returned (how many pages reading it all costs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<u64>,
+    /// Per-user types in an incremental sync: the last user re-read before a pause (users are re-read in
+    /// user id order, a step at a time), so the next invocation goes on after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reread_after: Option<String>,
+    /// The registration report read again in full for the changed users: where the paused read resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reread_link: Option<String>,
 }
 
 /// A restarted delta round's gap: objects deleted since `since` (the last finished round's delta link time)

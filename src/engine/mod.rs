@@ -51,6 +51,8 @@ pub fn start_sync(state: &mut ConnectorState, extractors: &[Box<dyn Extractor>],
         st.seed_link = None;
         st.items = 0;
         st.restarts = 0;
+        st.reread_after = None;
+        st.reread_link = None;
         if let Some(ids) = st.snapshot.as_mut() {
             ids.current.clear();
             ids.overflow = false;

@@ -18,12 +18,16 @@ use crate::graph::json::{view, Field, Json};
 use crate::graph::GraphError;
 use crate::schema::{self, coerce, Kind, RecordType};
 
-/// 100 users a page: each page is one `$batch` fan-out (5 envelopes) that runs to its end, so a page must
-/// stay small enough to finish between the soft deadline and the hard timeout.
-pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=100";
+/// 20 users a page (`REREAD_STEP`): each page's fan-out runs to its end, and its per-user method reads are
+/// report requests (each its own `$batch` envelope, about 2 s apart under Graph's reports limit), so a page
+/// must stay small enough to finish between the soft deadline and the hard timeout: 20 take about 40 s.
+pub const USERS_PATH: &str = "/v1.0/users?$select=id,userPrincipalName&$top=20";
 /// The report's largest page (graph-api.md §8.12 assumes ≤ 999): reports-bucket requests are the scarce ones.
 pub const REGISTRATION_PATH: &str = "/v1.0/reports/authenticationMethods/userRegistrationDetails?$top=999";
 const REPORT_PAGE: u64 = 999;
+/// Users re-read per step of an incremental sync: one step's reads (a report request each, about 2 s apart
+/// under Graph's reports limit) end well inside the time between the soft and the hard timeout.
+const REREAD_STEP: usize = 20;
 /// The id Graph gives every user's `passwordAuthenticationMethod`.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 
@@ -63,9 +67,18 @@ pub trait PerUser: Send + Sync {
     fn triggers(&self) -> Triggers;
     /// Turns one page of the full read into records.
     async fn full_page(&self, ctx: &ExtractCtx, items: &[Json<'_>], state: &mut TypeState) -> Result<(), ExtractError>;
-    /// Re-reads the users whose security info changed (Paused: the deadline passed; the changes are
-    /// re-read in the next invocation).
-    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<Stop, ExtractError>;
+    /// Re-reads one step of the users whose security info changed (at most `REREAD_STEP`).
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError>;
+    /// Reads the source whole instead, when that takes fewer requests than reading the users one by one
+    /// (None: it does not). Paused: the deadline passed, and the read resumes in the next invocation.
+    async fn reread_whole(
+        &self,
+        _ctx: &ExtractCtx,
+        _changes: &[Change],
+        _state: &mut TypeState,
+    ) -> Option<Result<Stop, ExtractError>> {
+        None
+    }
     /// Whether another type's read produces this type's records in this sync.
     fn produced_elsewhere(&self, _ctx: &ExtractCtx) -> bool {
         false
@@ -126,7 +139,7 @@ impl<T: PerUser> Extractor for UserScoped<T> {
                         users = todo.len(),
                         "re-reading users whose security info changed"
                     );
-                    if self.0.reread(ctx, &todo, state).await? == Stop::Paused {
+                    if self.reread_in_steps(ctx, &todo, state).await? == Stop::Paused {
                         return Ok(Stop::Paused);
                     }
                 }
@@ -140,6 +153,33 @@ impl<T: PerUser> Extractor for UserScoped<T> {
 }
 
 impl<T: PerUser> UserScoped<T> {
+    /// Re-reads the changed users a step at a time, in user id order, from where a paused invocation
+    /// stopped (`reread_after`); between steps it pauses once the deadline has passed, so a change set of
+    /// any size (thousands of report reads on a large tenant) spans invocations instead of running past the
+    /// hard timeout. Each invocation finishes at least one step.
+    async fn reread_in_steps(
+        &self,
+        ctx: &ExtractCtx,
+        todo: &[Change],
+        state: &mut TypeState,
+    ) -> Result<Stop, ExtractError> {
+        let after = state.reread_after.take();
+        if let Some(whole) = self.0.reread_whole(ctx, todo, state).await {
+            return whole;
+        }
+        // `todo` is in user id order (`security_info::merge`): the users up to `after` are done.
+        let start = todo.partition_point(|c| after.as_deref().is_some_and(|a| c.user_id.as_str() <= a));
+        for (i, step) in todo[start..].chunks(REREAD_STEP).enumerate() {
+            if i > 0 && ctx.should_pause() {
+                return Ok(Stop::Paused);
+            }
+            self.0.reread(ctx, step, state).await?;
+            state.reread_after = step.last().map(|c| c.user_id.clone());
+        }
+        state.reread_after = None;
+        Ok(Stop::Finished)
+    }
+
     /// An incremental sync whose window the audit-log extractor reads anyway: take the changes from its
     /// read (`audit_feed`) instead of reading the same events again. None: read them yourself.
     async fn shared_read(
@@ -163,7 +203,7 @@ impl<T: PerUser> UserScoped<T> {
                 users = todo.len(),
                 "re-reading users whose security info changed (shared audit read)"
             );
-            if self.0.reread(ctx, &todo, state).await? == Stop::Paused {
+            if self.reread_in_steps(ctx, &todo, state).await? == Stop::Paused {
                 return Ok(Some(Stop::Paused));
             }
         }
@@ -306,7 +346,7 @@ impl PerUser for Methods {
         Ok(())
     }
 
-    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<Stop, ExtractError> {
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError> {
         let mut urls = Vec::with_capacity(changes.len() * 2);
         for c in changes {
             urls.push(format!("/users/{}/authentication/methods", c.user_id));
@@ -346,7 +386,7 @@ impl PerUser for Methods {
                 state.items += 1;
             }
         }
-        Ok(Stop::Finished)
+        Ok(())
     }
 }
 
@@ -393,18 +433,25 @@ impl Registrations {
         Ok(())
     }
 
-    /// The whole report again, for the named users' rows (the others have not changed).
+    /// The whole report again, for the named users' rows (the others have not changed), from where a
+    /// paused read stopped (`reread_link`); each invocation reads at least one page.
     async fn reread_all(
         &self,
         ctx: &ExtractCtx,
         named: &HashSet<&str>,
         state: &mut TypeState,
     ) -> Result<Stop, ExtractError> {
-        let (mut link, mut is_link) = (Some(REGISTRATION_PATH.to_string()), false);
+        let (mut link, mut is_link) = match state.reread_link.take() {
+            Some(link) => (Some(link), true),
+            None => (Some(REGISTRATION_PATH.to_string()), false),
+        };
+        let mut first = true;
         while let Some(next) = link {
-            if ctx.should_pause() {
+            if !first && ctx.should_pause() {
+                state.reread_link = Some(next);
                 return Ok(Stop::Paused);
             }
+            first = false;
             let page = ctx.graph.get_page(&next, is_link).await?;
             is_link = true;
             for row in page.items().iter().filter(|row| id_of(row).is_some_and(|id| named.contains(id))) {
@@ -439,13 +486,22 @@ impl PerUser for Registrations {
         Ok(())
     }
 
-    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<Stop, ExtractError> {
+    async fn reread_whole(
+        &self,
+        ctx: &ExtractCtx,
+        changes: &[Change],
+        state: &mut TypeState,
+    ) -> Option<Result<Stop, ExtractError>> {
         let named: HashSet<&str> = changes.iter().map(|c| c.user_id.as_str()).collect();
         let pages = state.population.map(|rows| rows.div_ceil(REPORT_PAGE).max(1));
-        if pages.is_some_and(|pages| named.len() as u64 > pages) {
-            tracing::info!(users = named.len(), pages, "more users changed than the report has pages: reading it all");
-            return self.reread_all(ctx, &named, state).await;
+        if state.reread_link.is_none() && pages.is_none_or(|pages| named.len() as u64 <= pages) {
+            return None;
         }
+        tracing::info!(users = named.len(), pages, "more users changed than the report has pages: reading it all");
+        Some(self.reread_all(ctx, &named, state).await)
+    }
+
+    async fn reread(&self, ctx: &ExtractCtx, changes: &[Change], state: &mut TypeState) -> Result<(), ExtractError> {
         let urls: Vec<String> = changes
             .iter()
             .map(|c| format!("/reports/authenticationMethods/userRegistrationDetails/{}", c.user_id))
@@ -458,7 +514,7 @@ impl PerUser for Registrations {
             };
             self.emit(ctx, &view(&row), true, state).await?;
         }
-        Ok(Stop::Finished)
+        Ok(())
     }
 }
 

@@ -120,37 +120,31 @@ impl GraphClient {
     /// 400/410 mean the round must restart.
     pub async fn get_page(&self, path_or_link: &str, is_link: bool) -> Result<Page, GraphError> {
         let url = self.resolve(path_or_link)?;
-        self.request(&url, None, is_link, parse_page).await
+        self.request(Call { url: &url, body: None, is_link, parse: parse_page }).await
     }
 
     /// GET a JSON body with retries.
     pub async fn get_json(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
-        self.request(url, None, is_link, parse_json).await
+        self.request(Call { url, body: None, is_link, parse: parse_json }).await
     }
 
     /// POST a JSON body to a read-only action (e.g. `/v1.0/directoryObjects/getAvailableExtensionProperties`)
     /// and read the JSON answer, with the same limiter, classification and retries as a GET.
     pub async fn post_json(&self, path: &str, body: &Value) -> Result<Value, GraphError> {
         let url = self.resolve(path)?;
-        self.request(&url, Some(body), false, parse_json).await
+        self.request(Call { url: &url, body: Some(body), is_link: false, parse: parse_json }).await
     }
 
-    /// One request with retries; `parse` reads a 2xx body (a body it refuses is read again, bounded).
-    async fn request<T>(
-        &self,
-        url: &Url,
-        body: Option<&Value>,
-        is_link: bool,
-        parse: ParseBody<T>,
-    ) -> Result<T, GraphError> {
+    /// One request with retries; a 2xx body that `call.parse` refuses is read again (bounded).
+    async fn request<T>(&self, call: Call<'_, T>) -> Result<T, GraphError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.retry_base)
             .with_max_delay(Duration::from_secs(60))
             .with_max_times(self.max_retries)
             .with_jitter();
-        let (bucket, _) = cost_of(url.path(), url.query().unwrap_or(""));
+        let (bucket, _) = cost_of(call.url.path(), call.url.query().unwrap_or(""));
         let mut last_wait = Duration::ZERO;
-        let result = (|| self.send_once(url, body, is_link, parse))
+        let result = (|| self.send_once(call))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             // A 2xx body that does not parse is most often a transfer cut short: read it again (bounded).
@@ -244,30 +238,19 @@ impl GraphClient {
     }
 
     /// One request; a 401 (a token Graph no longer accepts) is retried once with a fresh token.
-    async fn send_once<T>(
-        &self,
-        url: &Url,
-        body: Option<&Value>,
-        is_link: bool,
-        parse: ParseBody<T>,
-    ) -> Result<T, GraphError> {
-        match self.send_with_token(url, body, is_link, parse).await {
+    async fn send_once<T>(&self, call: Call<'_, T>) -> Result<T, GraphError> {
+        match self.send_with_token(call).await {
             Err(GraphError::Auth(failure)) if failure.code.as_deref() == Some("InvalidAuthenticationToken") => {
                 tracing::warn!("Microsoft Graph refused the cached access token; fetching a new one");
                 self.tokens.invalidate();
-                self.send_with_token(url, body, is_link, parse).await
+                self.send_with_token(call).await
             }
             other => other,
         }
     }
 
-    async fn send_with_token<T>(
-        &self,
-        url: &Url,
-        body: Option<&Value>,
-        is_link: bool,
-        parse: ParseBody<T>,
-    ) -> Result<T, GraphError> {
+    async fn send_with_token<T>(&self, call: Call<'_, T>) -> Result<T, GraphError> {
+        let Call { url, body, is_link, parse } = call;
         let token = self.tokens.token().await?;
         let (bucket, cost) = cost_of(url.path(), url.query().unwrap_or(""));
         self.limiter.acquire(bucket, cost).await;
@@ -318,6 +301,23 @@ impl GraphClient {
 
 /// Reads a 2xx body into what the caller asked for.
 type ParseBody<T> = fn(bytes::Bytes) -> Result<T, GraphError>;
+
+/// One Graph request as sent (and sent again on a retry): where, what to POST (None: a GET), whether the
+/// URL is a nextLink/deltaLink (400/410 then mean the round must restart), and how to read the answer.
+struct Call<'a, T> {
+    url: &'a Url,
+    body: Option<&'a Value>,
+    is_link: bool,
+    parse: ParseBody<T>,
+}
+
+impl<T> Clone for Call<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Call<'_, T> {}
 
 fn parse_json(body: bytes::Bytes) -> Result<Value, GraphError> {
     serde_json::from_slice(&body).map_err(|e| GraphError::Malformed(e.to_string()))

@@ -289,17 +289,6 @@ pub fn normalize_registered(row: &Json, name: &str, sync_time: DateTime<Utc>) ->
     Some(w.live())
 }
 
-/// Every item of a collection answer, following its `nextLink`s.
-async fn all_items(ctx: &ExtractCtx, body: Value) -> Result<Vec<Value>, GraphError> {
-    let mut page = crate::graph::pager::Page::from_value(&body)?;
-    let mut items = page.owned_items();
-    while let Some(link) = page.next_link.take() {
-        page = ctx.graph.get_page(&link, true).await?;
-        items.extend(page.owned_items());
-    }
-    Ok(items)
-}
-
 /// The methods of each user. A re-read sends the user's current methods (dated at the sync: a per-user
 /// snapshot, docs/contracts.md) and a deletion for every method id the audit events named that is gone; a
 /// user left with no method at all gets the deletion of the password method, which dates the empty read.
@@ -336,7 +325,7 @@ impl PerUser for Methods {
                 Err(GraphError::NotFound(_)) => continue, // deleted since the list was read
                 Err(e) => return Err(e.into()),
             };
-            for m in all_items(ctx, body).await? {
+            for m in ctx.graph.all_items(&body).await? {
                 if let Some(r) = normalize_method(user_id, upn, &view(&m), ctx.sync_time) {
                     ctx.sink.push(self.record_type(), r).await?;
                     state.items += 1;
@@ -366,7 +355,7 @@ impl PerUser for Methods {
                 Err(GraphError::NotFound(_)) => continue,
                 Err(e) => return Err(e.into()),
             };
-            let current = all_items(ctx, body).await?;
+            let current = ctx.graph.all_items(&body).await?;
             let current: Vec<Json> = current.iter().map(view).collect();
             let ids: HashSet<&str> = current.iter().filter_map(id_of).collect();
             for m in &current {

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 
 use crate::airsync::state::{ConnectorState, Status};
 use crate::graph::json::{Field, Json};
-use crate::graph::pager::Page;
 use crate::graph::{GraphClient, GraphError};
 use crate::schema::custom_fields::{from_extension_property, user_custom_fields};
 use crate::schema::CustomField;
@@ -23,16 +22,6 @@ pub const APPLICATION_READ: &[&str] =
 
 fn granted(roles: Option<&[String]>, any_of: &[&str]) -> bool {
     roles.is_none_or(|r| r.iter().any(|g| any_of.contains(&g.as_str())))
-}
-
-async fn all_pages(graph: &GraphClient, body: Value) -> Result<Vec<Value>, GraphError> {
-    let mut page = Page::from_value(&body)?;
-    let mut items = page.owned_items();
-    while let Some(link) = page.next_link.take() {
-        page = graph.get_page(&link, true).await?;
-        items.extend(page.owned_items());
-    }
-    Ok(items)
 }
 
 fn to_fields(items: &[Value]) -> Vec<CustomField> {
@@ -65,7 +54,7 @@ async fn discover_properties(graph: &GraphClient, roles: Option<&[String]>) -> R
     if granted(roles, DIRECTORY_READ) {
         match graph.post_json(AVAILABLE_PATH, &json!({})).await {
             Ok(body) => {
-                let found = user_targeted(&all_pages(graph, body).await?);
+                let found = user_targeted(&graph.all_items(&body).await?);
                 if !found.is_empty() {
                     return Ok(found);
                 }
@@ -155,7 +144,7 @@ async fn per_application(graph: &GraphClient) -> Result<Vec<Value>, GraphError> 
             .collect();
         for result in graph.batch_get(&urls).await {
             match result {
-                Ok(body) => found.extend(all_pages(graph, body).await?),
+                Ok(body) => found.extend(graph.all_items(&body).await?),
                 Err(GraphError::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }

@@ -8,7 +8,7 @@ use super::fanout::collect_all;
 use super::record::{deletion, live_writer, select_list, str_prop, time_of};
 use super::{DeltaPages, ExtractCtx, ExtractError};
 use crate::airsync::line::Line;
-use crate::graph::json::{Field, Json};
+use crate::graph::json::{view, Field, Json};
 use crate::schema::DEVICES;
 
 pub const ITEM: &str = "devices";
@@ -49,13 +49,7 @@ impl PageNormalizer for DevicePages {
         let owners_of = |id: &str| -> Option<Vec<String>> {
             let i = live.iter().position(|l| *l == id)?;
             let list = owners.get(i)?.as_ref()?;
-            Some(
-                list.iter()
-                    .filter_map(|o| o.get("id")?.as_str())
-                    .filter(|id| !id.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            )
+            Some(list.iter().filter_map(|o| str_prop(&view(o), "id").map(str::to_string)).collect())
         };
         Ok(items
             .iter()

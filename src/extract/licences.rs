@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use tokio::sync::OnceCell;
 
@@ -13,7 +12,7 @@ use super::line::LineWriter;
 use super::record::{deletion, str_prop};
 use super::{ExtractCtx, ExtractError};
 use crate::airsync::line::Line;
-use crate::graph::json::{view, Field, Json};
+use crate::graph::json::{Field, Json};
 use crate::graph::GraphError;
 
 pub const ITEM_TYPE: &str = "license_assignments";
@@ -121,13 +120,9 @@ pub fn records(user: &Json, skus: Option<&Skus>, round: Round, sync_time: DateTi
     out.extend(assigned.iter().filter_map(|l| live(user_id, l, skus, sync_time)).map(|r| (ITEM_TYPE, r.into())));
     if let (true, Some(skus)) = (round.incremental, skus) {
         let held: Vec<&str> = assigned.iter().filter_map(|l| str_prop(l, "skuId")).collect();
-        let gone = json!({"reason": "deleted"});
-        let gone = view(&gone);
-        out.extend(
-            skus.ids()
-                .filter(|sku| !held.contains(sku))
-                .map(|sku| (ITEM_TYPE, deletion(&record_id(user_id, sku), &gone, sync_time).into())),
-        );
+        out.extend(skus.ids().filter(|sku| !held.contains(sku)).map(|sku| {
+            (ITEM_TYPE, LineWriter::new(&record_id(user_id, sku), None, sync_time).deleted("deleted").into())
+        }));
     }
     out
 }

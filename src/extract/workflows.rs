@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::fullread::FullReadExtractor;
 use super::norm::{at, id_of, json_text, kind_at, live, odata_type, parse_ts, record};
 use super::ExtractCtx;
-use crate::graph::json::{to_owned, Field, Json};
+use crate::graph::json::{to_owned, view, Field, Json};
 use crate::graph::GraphError;
 use crate::schema::{self, Kind, RecordType};
 
@@ -53,7 +53,7 @@ fn enrich(ctx: &ExtractCtx, items: Vec<Value>) -> BoxFuture<'_, Result<Vec<Value
         let mut urls = Vec::new();
         let mut slots = Vec::new(); // (item index, is_tasks)
         for (i, item) in items.iter().enumerate() {
-            let Some(id) = item.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) else { continue };
+            let Some(id) = id_of(&view(item)).map(str::to_string) else { continue };
             if item.get("executionConditions").is_none() {
                 urls.push(format!("{RELATIVE}/{id}"));
                 slots.push((i, false));

@@ -123,6 +123,18 @@ impl GraphClient {
         self.request(Call { url: &url, body: None, is_link, parse: parse_page }).await
     }
 
+    /// Every item of a collection answer already read (a `$batch` item's body, a POSTed action's answer),
+    /// following its `nextLink`s.
+    pub async fn all_items(&self, first: &Value) -> Result<Vec<Value>, GraphError> {
+        let mut page = Page::from_value(first)?;
+        let mut items = page.owned_items();
+        while let Some(link) = page.next_link.take() {
+            page = self.get_page(&link, true).await?;
+            items.extend(page.owned_items());
+        }
+        Ok(items)
+    }
+
     /// GET a JSON body with retries.
     pub async fn get_json(&self, url: &Url, is_link: bool) -> Result<Value, GraphError> {
         self.request(Call { url, body: None, is_link, parse: parse_json }).await

@@ -1,7 +1,7 @@
 //! Log windows (audits, sign-ins): from the watermark minus 15 minutes, open-ended, paged, deduplicated by id;
 //! the watermark becomes the sync start once the window is complete (first window: the retention limit).
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,9 +18,9 @@ use crate::graph::GraphError;
 pub const OVERLAP: Duration = Duration::minutes(15);
 /// The first window when no plan set one: Graph keeps at most 30 days.
 pub const DEFAULT_RETENTION: Duration = Duration::days(30);
-/// Ids remembered for deduplication within one invocation (beyond it, a re-sent event is a harmless upsert),
-/// as 64-bit hashes: 200,000 of them take about 3 MB where the id texts took 16 MB per log type.
-const MAX_SEEN: usize = 200_000;
+/// Events remembered for deduplication: the last ten pages' worth. An event comes back when newer ones push
+/// it onto the next page, so within a page or two; one seen again beyond these is a harmless upsert.
+const RECENT_KEPT: usize = 10_000;
 
 /// The record type whose reads also feed the per-user types' security-info changes.
 pub const AUDIT_LOGS: &str = "directory_audit_logs";
@@ -66,7 +66,7 @@ impl Extractor for WindowExtractor {
         let (from, to) = self.window(state, ctx.sync_time);
         let first = self.first_url(from);
         let mut walk = PageWalk::resume(state, &first);
-        let (mut seen, hasher): (HashSet<u64>, _) = (HashSet::new(), RandomState::new());
+        let mut recent = RecentIds::default();
         // The audit log's pages also carry the per-user types' security-info changes (`audit_feed`); the
         // feed counts on this read only when it covers the whole window (no saved page: engine).
         let mut feed = (self.record_type == AUDIT_LOGS).then(|| ctx.audit_feed.producer());
@@ -82,12 +82,8 @@ impl Extractor for WindowExtractor {
             }
             for item in page.items() {
                 let Some(id) = item.field("id").and_then(|v| v.as_str()) else { continue };
-                let key = hasher.hash_one(id);
-                if seen.contains(&key) {
+                if !recent.first_time(id) {
                     continue;
-                }
-                if seen.len() < MAX_SEEN {
-                    seen.insert(key);
                 }
                 if let Some(record) = (self.normalize)(item, ctx.sync_time) {
                     ctx.sink.push(self.record_type, record).await?;
@@ -102,6 +98,32 @@ impl Extractor for WindowExtractor {
                 return Ok(Stop::Finished);
             }
         }
+    }
+}
+
+/// The ids of the last [`RECENT_KEPT`] events read, as 64-bit hashes (about 250 KB at most, whatever the
+/// window's size).
+#[derive(Default)]
+struct RecentIds {
+    keys: HashSet<u64>,
+    order: VecDeque<u64>,
+    hasher: RandomState,
+}
+
+impl RecentIds {
+    /// Whether `id` is not among the recent ids; it is one of them from now on.
+    fn first_time(&mut self, id: &str) -> bool {
+        let key = self.hasher.hash_one(id);
+        if !self.keys.insert(key) {
+            return false;
+        }
+        self.order.push_back(key);
+        if self.order.len() > RECENT_KEPT {
+            if let Some(oldest) = self.order.pop_front() {
+                self.keys.remove(&oldest);
+            }
+        }
+        true
     }
 }
 
@@ -143,5 +165,19 @@ mod tests {
             "/v1.0/auditLogs/directoryAudits?$filter=activityDateTime%20ge%202026-03-10T05:45:00Z&$top=1000"
         );
         assert!(sign_in_logs().first_url(from).contains("createdDateTime%20ge%20"));
+    }
+
+    #[test]
+    fn an_event_is_skipped_while_recent_and_memory_stays_bounded() {
+        let mut recent = RecentIds::default();
+        assert!(recent.first_time("e0"));
+        assert!(!recent.first_time("e0"), "seen again on the next page: skipped");
+        for i in 1..=RECENT_KEPT {
+            assert!(recent.first_time(&format!("e{i}")));
+        }
+        assert_eq!(recent.keys.len(), RECENT_KEPT);
+        assert_eq!(recent.order.len(), RECENT_KEPT);
+        assert!(recent.first_time("e0"), "forgotten after RECENT_KEPT newer events: sent again (an upsert)");
+        assert!(!recent.first_time(&format!("e{RECENT_KEPT}")));
     }
 }

@@ -75,16 +75,20 @@ impl Extractor for AppRoleAssignments {
 /// The resources whose role names are kept at most (the large preset meets about 7,500).
 const NAMES_KEPT: usize = 10_000;
 
-/// Resource service principal id → (app role id → display name), filled as pages name new resources.
+/// One resource's app roles as (id, display name) pairs: a resource has a few, and a map per resource cost
+/// twice the memory of the pairs.
+type RoleNames = Box<[(Box<str>, Box<str>)]>;
+
+/// Resource service principal id → its app roles' names, filled as pages name new resources.
 #[derive(Default)]
 struct DeltaAssignmentPages {
-    names: Mutex<HashMap<String, HashMap<String, String>>>,
+    names: Mutex<HashMap<Box<str>, RoleNames>>,
 }
 
 impl DeltaAssignmentPages {
     /// Reads the `appRoles` of the resources not yet known, in one `$batch` (a gone resource names nothing).
     async fn learn(&self, ctx: &ExtractCtx, items: &[Json<'_>]) -> Result<(), ExtractError> {
-        let wanted: Vec<String> = {
+        let wanted: Vec<Box<str>> = {
             let known = self.names.lock().map_err(|_| GraphError::Malformed("role name cache poisoned".into()))?;
             let mut seen = HashSet::new();
             items
@@ -92,7 +96,7 @@ impl DeltaAssignmentPages {
                 .filter(|a| a.field("@removed").is_none())
                 .filter_map(|a| str_prop(a, "resourceId"))
                 .filter(|r| !known.contains_key(*r) && seen.insert(*r))
-                .map(str::to_string)
+                .map(Box::from)
                 .collect()
         };
         if wanted.is_empty() {
@@ -104,7 +108,7 @@ impl DeltaAssignmentPages {
         for (id, result) in wanted.into_iter().zip(ctx.graph.batch_get(&urls).await) {
             let names = match result {
                 Ok(sp) => assignments::role_names(&view(&sp)).into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
-                Err(GraphError::NotFound(_)) => HashMap::new(),
+                Err(GraphError::NotFound(_)) => RoleNames::default(),
                 Err(e) => return Err(e.into()),
             };
             learnt.push((id, names));
@@ -114,7 +118,7 @@ impl DeltaAssignmentPages {
             // Memory stays bounded on any tenant: keep only what this page needs (a resource met again
             // later is read again).
             let page: HashSet<&str> = items.iter().filter_map(|a| str_prop(a, "resourceId")).collect();
-            known.retain(|resource, _| page.contains(resource.as_str()));
+            known.retain(|resource, _| page.contains(&**resource));
         }
         known.extend(learnt);
         Ok(())
@@ -138,8 +142,9 @@ impl PageNormalizer for DeltaAssignmentPages {
             }
             let name = str_prop(a, "resourceId")
                 .and_then(|r| known.get(r))
-                .and_then(|names| str_prop(a, "appRoleId").and_then(|role| names.get(role)))
-                .map(String::as_str);
+                .zip(str_prop(a, "appRoleId"))
+                .and_then(|(names, role)| names.iter().find(|(id, _)| **id == *role))
+                .map(|(_, name)| &**name);
             out.extend(named_assignment_at(a, name, ctx.sync_time).map(|r| (ITEM, r.into())));
         }
         Ok(out)

@@ -75,8 +75,8 @@ impl Extractor for AppRoleAssignments {
 /// The resources whose role names are kept at most (the large preset meets about 7,500).
 const NAMES_KEPT: usize = 10_000;
 
-/// One resource's app roles as (id, display name) pairs: a resource has a few, and a map per resource cost
-/// twice the memory of the pairs.
+/// One resource's app roles as (id, display name) pairs: a resource has a few, found by a scan, and a map
+/// per resource would add its table to each of up to [`NAMES_KEPT`] entries.
 type RoleNames = Box<[(Box<str>, Box<str>)]>;
 
 /// Resource service principal id → its app roles' names, filled as pages name new resources.

@@ -255,6 +255,25 @@ async fn soft_timeouts_resume_every_type_without_loss() {
     assert!(report.ok, "{:?}", report.mismatches);
 }
 
+/// A harness after its initial import, then the tenant changed by `changes`; and the count of requests whose
+/// route contains `route` so far (to count what the incremental sync that follows sends).
+async fn imported_then_changed(opts: HarnessOptions, changes: MutationSpec, route: &str) -> (Harness, u64) {
+    let h = Harness::start(opts).await.unwrap();
+    let run = h.driver.initial_import().await.unwrap();
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
+    h.graph.mutate(&changes);
+    let before = requests_matching(&routes(&h), route);
+    (h, before)
+}
+
+/// Runs an incremental sync that must end done without errors.
+async fn incremental_done(h: &Harness) -> Vec<String> {
+    let run = h.driver.incremental_sync().await.unwrap();
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.answers);
+    run.answers
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_set_larger_than_an_invocation_is_reread_across_invocations() {
     // A Free tenant re-reads each changed user's methods on its own (a report-bucket request, one $batch
@@ -267,16 +286,11 @@ async fn a_change_set_larger_than_an_invocation_is_reread_across_invocations() {
         licence: Licence::Free,
         ..HarnessOptions::default()
     };
-    let h = Harness::start(opts).await.unwrap();
-    let run = h.driver.initial_import().await.unwrap();
-    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
-    h.graph.mutate(&MutationSpec { activity: 300, seed: 3, ..MutationSpec::default() });
-    let before = requests_matching(&routes(&h), "/authentication/methods");
-    let run = h.driver.incremental_sync().await.unwrap();
-    assert!(run.errors.is_empty(), "{:?}", run.errors);
-    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.answers);
-    let progress = run.answers.iter().filter(|a| *a == "DATA_EXTRACTION_PROGRESS").count();
-    assert!(progress >= 2, "the re-read spans invocations: {:?}", run.answers);
+    let changes = MutationSpec { activity: 300, seed: 3, ..MutationSpec::default() };
+    let (h, before) = imported_then_changed(opts, changes, "/authentication/methods").await;
+    let answers = incremental_done(&h).await;
+    let progress = answers.iter().filter(|a| *a == "DATA_EXTRACTION_PROGRESS").count();
+    assert!(progress >= 2, "the re-read spans invocations: {answers:?}");
     let reread = requests_matching(&routes(&h), "/authentication/methods") - before;
     assert!(reread <= 300, "each changed user is re-read once, not again in every invocation: {reread}");
     let report = h.verify();
@@ -293,14 +307,9 @@ async fn a_registration_report_read_again_in_full_resumes_where_it_paused() {
         latency_ms: 400,
         ..HarnessOptions::default()
     };
-    let h = Harness::start(opts).await.unwrap();
-    let run = h.driver.initial_import().await.unwrap();
-    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
-    h.graph.mutate(&MutationSpec { activity: 40, seed: 5, ..MutationSpec::default() });
-    let before = requests_matching(&routes(&h), "userRegistrationDetails");
-    let run = h.driver.incremental_sync().await.unwrap();
-    assert!(run.errors.is_empty(), "{:?}", run.errors);
-    assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.answers);
+    let changes = MutationSpec { activity: 40, seed: 5, ..MutationSpec::default() };
+    let (h, before) = imported_then_changed(opts, changes, "userRegistrationDetails").await;
+    incremental_done(&h).await;
     let pages = requests_matching(&routes(&h), "userRegistrationDetails") - before;
     assert!((4..=6).contains(&pages), "the report read once more, not from its start in every invocation: {pages}");
     let report = h.verify();

@@ -255,15 +255,21 @@ async fn soft_timeouts_resume_every_type_without_loss() {
     assert!(report.ok, "{:?}", report.mismatches);
 }
 
-/// A harness after its initial import, then the tenant changed by `changes`; and the count of requests whose
-/// route contains `route` so far (to count what the incremental sync that follows sends).
-async fn imported_then_changed(opts: HarnessOptions, changes: MutationSpec, route: &str) -> (Harness, u64) {
+/// A harness after its initial import, then the tenant changed by `changes`; the requests per route so far
+/// (to count what the incremental sync that follows sends, with `sent_since`); and the simulator's summary
+/// of the changes.
+async fn imported_then_changed(opts: HarnessOptions, changes: MutationSpec) -> (Harness, BTreeMap<String, u64>, Value) {
     let h = Harness::start(opts).await.unwrap();
     let run = h.driver.initial_import().await.unwrap();
     assert_eq!(run.answers.last().map(String::as_str), Some("ATTACHMENT_EXTRACTION_DONE"), "{:?}", run.errors);
-    h.graph.mutate(&changes);
-    let before = requests_matching(&routes(&h), route);
-    (h, before)
+    let summary = h.graph.mutate(&changes);
+    let before = routes(&h);
+    (h, before, summary)
+}
+
+/// The requests whose route contains `part` sent since `before` was taken.
+fn sent_since(h: &Harness, before: &BTreeMap<String, u64>, part: &str) -> u64 {
+    requests_matching(&routes(h), part) - requests_matching(before, part)
 }
 
 /// Runs an incremental sync that must end done without errors.
@@ -287,11 +293,11 @@ async fn a_change_set_larger_than_an_invocation_is_reread_across_invocations() {
         ..HarnessOptions::default()
     };
     let changes = MutationSpec { activity: 300, seed: 3, ..MutationSpec::default() };
-    let (h, before) = imported_then_changed(opts, changes, "/authentication/methods").await;
+    let (h, before, _) = imported_then_changed(opts, changes).await;
     let answers = incremental_done(&h).await;
     let progress = answers.iter().filter(|a| *a == "DATA_EXTRACTION_PROGRESS").count();
     assert!(progress >= 2, "the re-read spans invocations: {answers:?}");
-    let reread = requests_matching(&routes(&h), "/authentication/methods") - before;
+    let reread = sent_since(&h, &before, "/authentication/methods");
     assert!(reread <= 300, "each changed user is re-read once, not again in every invocation: {reread}");
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);
@@ -301,16 +307,22 @@ async fn a_change_set_larger_than_an_invocation_is_reread_across_invocations() {
 async fn a_registration_report_read_again_in_full_resumes_where_it_paused() {
     // More users changed than the report has pages: the report is read again in full, four pages of
     // 999 rows on a slow Graph, longer than the 1 s soft timeout. A paused read goes on from its page.
+    // The changes span several audit pages (1,000 events each), and the later invocations read the
+    // audit window themselves: its changes are taken together, so the report is still read only once.
     let opts = HarnessOptions {
         users: 3500,
         soft_timeout: Duration::from_secs(1),
         latency_ms: 400,
         ..HarnessOptions::default()
     };
-    let changes = MutationSpec { activity: 40, seed: 5, ..MutationSpec::default() };
-    let (h, before) = imported_then_changed(opts, changes, "userRegistrationDetails").await;
-    incremental_done(&h).await;
-    let pages = requests_matching(&routes(&h), "userRegistrationDetails") - before;
+    let changes = MutationSpec { activity: 400, seed: 5, ..MutationSpec::default() };
+    let (h, before, summary) = imported_then_changed(opts, changes).await;
+    let events = summary["activity"]["directory_audits"].as_u64().unwrap_or(0);
+    assert!(events > 1000, "the window spans audit pages: {summary}");
+    let answers = incremental_done(&h).await;
+    let progress = answers.iter().filter(|a| *a == "DATA_EXTRACTION_PROGRESS").count();
+    assert!(progress >= 2, "the read spans invocations: {answers:?}");
+    let pages = sent_since(&h, &before, "userRegistrationDetails");
     assert!((4..=6).contains(&pages), "the report read once more, not from its start in every invocation: {pages}");
     let report = h.verify();
     assert!(report.ok, "{:?}", report.mismatches);

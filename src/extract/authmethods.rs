@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::fullread::{PageWalk, Step};
 use super::line::LineWriter;
 use super::norm::{deletion, id_of, live, odata_type, parse_ts, record, record_dates};
-use super::security_info::{audit_url, changes, Change, Triggers, OVERLAP};
+use super::security_info::{audit_url, changes, merge, Change, Triggers, OVERLAP};
 use super::{ExtractCtx, ExtractError, Extractor, Stop};
 use crate::airsync::line::Line;
 use crate::airsync::state::TypeState;
@@ -28,6 +28,10 @@ const REPORT_PAGE: u64 = 999;
 /// Users re-read per step of an incremental sync: one step's reads (a report request each, about 2 s apart
 /// under Graph's reports limit) end well inside the time between the soft and the hard timeout.
 const REREAD_STEP: usize = 20;
+/// Audit pages (1,000 events each) whose changes an incremental sync that reads the audits itself re-reads
+/// together. The pages of one part are fetched even past the soft deadline, so that every invocation gets
+/// through a part: 20 pages take well under the time between the soft and the hard timeout (3 minutes by default).
+const PART_PAGES: usize = 20;
 /// The id Graph gives every user's `passwordAuthenticationMethod`.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 
@@ -106,53 +110,91 @@ impl<T: PerUser> Extractor for UserScoped<T> {
             state.next_link = None;
             return Ok(Stop::Finished);
         }
-        if let (Some(since), None) = (state.watermark, &state.next_link) {
+        let Some(since) = state.watermark else { return self.full_read(ctx, state).await };
+        if state.next_link.is_none() {
             if let Some(stop) = self.shared_read(ctx, since, state).await? {
                 return Ok(stop);
             }
         }
-        let first = match state.watermark {
-            None => self.0.full_path().to_string(),
-            Some(since) => audit_url(since),
-        };
-        let full = state.watermark.is_none();
-        let mut walk = PageWalk::resume(state, &first);
-        let mut done: HashSet<String> = HashSet::new();
+        self.own_read(ctx, since, state).await
+    }
+}
+
+impl<T: PerUser> UserScoped<T> {
+    /// The initial read: every page of the full source; the watermark is set once it ends.
+    async fn full_read(&self, ctx: &ExtractCtx, state: &mut TypeState) -> Result<Stop, ExtractError> {
+        let first = self.0.full_path();
+        let mut walk = PageWalk::resume(state, first);
         loop {
             let page = match walk.fetch(ctx).await {
                 Ok(Step::Page(page)) => page,
                 Ok(Step::Paused) => return Ok(Stop::Paused),
-                Err(GraphError::DeltaExpired(why)) if walk.restart(state, &first, &why, self.record_type()) => continue,
+                Err(GraphError::DeltaExpired(why)) if walk.restart(state, first, &why, self.record_type()) => continue,
                 Err(e) => return Err(e.into()),
             };
-            if full {
-                self.0.full_page(ctx, page.items(), state).await?;
-                state.population = Some(state.items);
-            } else {
-                let todo: Vec<Change> = changes(page.items(), self.0.triggers())
-                    .into_iter()
-                    .filter(|c| done.insert(format!("{}|{}", c.user_id, c.method_ids.join(","))))
-                    .collect();
-                if !todo.is_empty() {
-                    tracing::info!(
-                        record_type = self.record_type(),
-                        users = todo.len(),
-                        "re-reading users whose security info changed"
-                    );
-                    if self.reread_in_steps(ctx, &todo, state).await? == Stop::Paused {
-                        return Ok(Stop::Paused);
-                    }
-                }
-            }
+            self.0.full_page(ctx, page.items(), state).await?;
+            state.population = Some(state.items);
             if !walk.advance(state, page.next_link) {
                 state.watermark = Some(ctx.sync_time);
                 return Ok(Stop::Finished);
             }
         }
     }
-}
 
-impl<T: PerUser> UserScoped<T> {
+    /// An incremental sync that reads its audit window itself, a part at a time: the changes of up to
+    /// `PART_PAGES` audit pages are merged and re-read together, so that a user named on several pages, or a
+    /// re-read of the whole report, is not repeated page after page. The saved cursor stays on the part's
+    /// first page until the part's re-read ends: a paused run collects the same part again and goes on
+    /// from where its re-read stopped (`reread_after`, `reread_link`).
+    async fn own_read(
+        &self,
+        ctx: &ExtractCtx,
+        since: DateTime<Utc>,
+        state: &mut TypeState,
+    ) -> Result<Stop, ExtractError> {
+        let first = audit_url(since);
+        let mut walk = PageWalk::resume(state, &first);
+        loop {
+            let mut noted = Vec::new();
+            let mut pages = 0;
+            let rest = loop {
+                let page = match walk.fetch(ctx).await {
+                    Ok(Step::Page(page)) => page,
+                    Ok(Step::Paused) => return Ok(Stop::Paused),
+                    Err(GraphError::DeltaExpired(why)) if walk.restart(state, &first, &why, self.record_type()) => {
+                        // The window is read again from its start: a paused re-read's place belonged to another part.
+                        (noted, pages) = (Vec::new(), 0);
+                        (state.reread_after, state.reread_link) = (None, None);
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                noted.extend(changes(page.items(), self.0.triggers()));
+                pages += 1;
+                match page.next_link {
+                    Some(next) if pages < PART_PAGES => walk.follow(next),
+                    rest => break rest,
+                }
+            };
+            let todo = merge(noted);
+            if !todo.is_empty() {
+                tracing::info!(
+                    record_type = self.record_type(),
+                    users = todo.len(),
+                    audit_pages = pages,
+                    "re-reading users whose security info changed"
+                );
+                if self.reread_in_steps(ctx, &todo, state).await? == Stop::Paused {
+                    return Ok(Stop::Paused);
+                }
+            }
+            if !walk.advance(state, rest) {
+                state.watermark = Some(ctx.sync_time);
+                return Ok(Stop::Finished);
+            }
+        }
+    }
+
     /// Re-reads the changed users a step at a time, in user id order, from where a paused invocation
     /// stopped (`reread_after`); between steps it pauses once the deadline has passed, so a change set of
     /// any size (thousands of report reads on a large tenant) spans invocations instead of running past the

@@ -28,36 +28,48 @@ pub enum Step {
 pub struct PageWalk {
     url: String,
     is_link: bool,
-    first: bool,
+    wait: Wait,
+}
+
+/// What may keep the next page from being fetched.
+enum Wait {
+    /// The first page of a run: fetched even after the deadline, unless it cannot start within a short grace.
+    Grace,
+    /// A later page: not once the deadline has passed.
+    Deadline,
+    /// A page that belongs with the ones before it (`follow`): only shutdown stops it.
+    Shutdown,
 }
 
 impl PageWalk {
     /// Starts at the saved `nextLink`, else at `first_url`.
     pub fn resume(state: &TypeState, first_url: &str) -> PageWalk {
         match &state.next_link {
-            Some(link) => PageWalk { url: link.clone(), is_link: true, first: true },
-            None => PageWalk { url: first_url.to_string(), is_link: false, first: true },
+            Some(link) => PageWalk { url: link.clone(), is_link: true, wait: Wait::Grace },
+            None => PageWalk { url: first_url.to_string(), is_link: false, wait: Wait::Grace },
         }
     }
 
     /// The next page. The first page of a run is fetched even after the deadline (so that every invocation
     /// makes progress) unless it cannot start within a short grace (a throttled bucket); later pages stop at
-    /// the deadline.
+    /// the deadline, except those `follow` reached.
     pub async fn fetch(&mut self, ctx: &ExtractCtx) -> Result<Step, GraphError> {
-        if !self.first && ctx.should_pause() {
-            return Ok(Step::Paused);
-        }
-        let page = if std::mem::replace(&mut self.first, false) {
-            tokio::select! {
-                page = ctx.graph.get_page(&self.url, self.is_link) => page,
+        let get = ctx.graph.get_page(&self.url, self.is_link);
+        let page = match std::mem::replace(&mut self.wait, Wait::Deadline) {
+            Wait::Grace => tokio::select! {
+                page = get => page,
                 _ = ctx.stop.cancelled() => return Ok(Step::Paused),
                 _ = tokio::time::sleep_until(ctx.deadline + FIRST_PAGE_GRACE) => return Ok(Step::Paused),
-            }
-        } else {
-            tokio::select! {
-                page = ctx.graph.get_page(&self.url, self.is_link) => page,
+            },
+            Wait::Deadline if ctx.should_pause() => return Ok(Step::Paused),
+            Wait::Deadline => tokio::select! {
+                page = get => page,
                 _ = ctx.paused() => return Ok(Step::Paused),
-            }
+            },
+            Wait::Shutdown => tokio::select! {
+                page = get => page,
+                _ = ctx.stop.cancelled() => return Ok(Step::Paused),
+            },
         };
         page.map(Step::Page)
     }
@@ -78,6 +90,15 @@ impl PageWalk {
         }
     }
 
+    /// Goes on to the next page without moving the saved cursor, for pages processed together: the next
+    /// page is fetched past the deadline too (the caller bounds how many), and a paused run starts again
+    /// from the saved cursor.
+    pub fn follow(&mut self, next_link: String) {
+        self.url = next_link;
+        self.is_link = true;
+        self.wait = Wait::Shutdown;
+    }
+
     /// A refused saved link (400/410 on a `nextLink`): start again from the first page, a bounded number
     /// of times per sync. Returns false when the budget is spent.
     pub fn restart(&mut self, state: &mut TypeState, first_url: &str, why: &str, record_type: &str) -> bool {
@@ -87,7 +108,7 @@ impl PageWalk {
         tracing::warn!(record_type, reason = %why, "a saved page link was refused; reading the collection again");
         state.restarts += 1;
         state.next_link = None;
-        *self = PageWalk { url: first_url.to_string(), is_link: false, first: false };
+        *self = PageWalk { url: first_url.to_string(), is_link: false, wait: Wait::Deadline };
         true
     }
 }

@@ -290,6 +290,7 @@ async fn a_change_set_larger_than_an_invocation_is_reread_across_invocations() {
         soft_timeout: Duration::from_secs(1),
         latency_ms: 100,
         licence: Licence::Free,
+        max_invocations: 40,
         ..HarnessOptions::default()
     };
     let changes = MutationSpec { activity: 300, seed: 3, ..MutationSpec::default() };
@@ -313,6 +314,7 @@ async fn a_registration_report_read_again_in_full_resumes_where_it_paused() {
         users: 3500,
         soft_timeout: Duration::from_secs(1),
         latency_ms: 400,
+        max_invocations: 40,
         ..HarnessOptions::default()
     };
     let changes = MutationSpec { activity: 400, seed: 5, ..MutationSpec::default() };

@@ -31,6 +31,8 @@ pub struct HarnessOptions {
     pub answer_timeout: Duration,
     /// Graph's throttling model in the simulator, and Graph's documented limits in the worker.
     pub throttling: bool,
+    /// Invocations of one phase after which the driver gives up (a sync that never finishes fails the test).
+    pub max_invocations: usize,
 }
 
 impl Default for HarnessOptions {
@@ -47,6 +49,7 @@ impl Default for HarnessOptions {
             roles: None,
             answer_timeout: Duration::from_secs(300),
             throttling: false,
+            max_invocations: 500,
         }
     }
 }
@@ -119,13 +122,14 @@ impl Harness {
             org_name: "Simulated tenant".into(),
             key: format!("{}|{}", info.client_id, info.client_secret),
         };
-        let driver = Self::driver_with(&platform, &worker, connection, opts.old_spelling, opts.answer_timeout);
+        let limits = (opts.answer_timeout, opts.max_invocations);
+        let driver = Self::driver_with(&platform, &worker, connection, opts.old_spelling, limits);
         Ok(Harness { history, graph, platform, worker, driver, info })
     }
 
     /// A driver for this platform and any worker (e.g. one with other credentials).
     pub fn driver_for(platform: &PlatformSim, worker: &Worker, connection: Connection, old_spelling: bool) -> Driver {
-        Self::driver_with(platform, worker, connection, old_spelling, Duration::from_secs(300))
+        Self::driver_with(platform, worker, connection, old_spelling, (Duration::from_secs(300), 500))
     }
 
     fn driver_with(
@@ -133,7 +137,7 @@ impl Harness {
         worker: &Worker,
         connection: Connection,
         old_spelling: bool,
-        answer_timeout: Duration,
+        (answer_timeout, max_invocations): (Duration, usize),
     ) -> Driver {
         let w = worker.clone();
         let handle = FnWorker::new(move |event| {
@@ -146,7 +150,7 @@ impl Harness {
             spelling: if old_spelling { Spelling::Old } else { Spelling::New },
             answer_timeout,
             delay_scale: 0.01,
-            max_invocations: 500,
+            max_invocations,
         };
         Driver::new(platform.clone(), Arc::new(handle), connection, options)
     }

@@ -1,179 +1,17 @@
 //! The directory extractors against a small scripted Graph over loopback HTTP: paging, `$batch` fan-out
 //! with paged sub-responses, resume from the saved cursor, one SKU read per invocation, no per-parent calls.
 
+#[path = "common/scripted_graph.rs"]
+mod scripted_graph;
 #[path = "common/static_token.rs"]
 mod static_token;
-use static_token::StaticToken;
+use scripted_graph::{fake, Fake};
 
-use std::collections::HashMap;
-use std::io::Read;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use entra_airsync::airsync::artifacts::{ArtifactSink, ArtifactStore};
 use entra_airsync::airsync::state::TypeState;
-use entra_airsync::extract::{assignments, devices, groups, roles, ExtractCtx, Extractor, Stop};
-use entra_airsync::graph::auth::TokenSource;
-use entra_airsync::graph::limiter::TenantLimiter;
-use entra_airsync::graph::GraphClient;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
+use entra_airsync::extract::{assignments, devices, groups, roles, Extractor, Stop};
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
-
-/// Scripted Graph: `path` or `path#token` (the `$skiptoken`/`$deltatoken` value) → (status, body).
-#[derive(Default)]
-struct Script {
-    routes: HashMap<String, (u16, Value)>,
-    log: Vec<String>,
-}
-
-type Shared = Arc<Mutex<Script>>;
-
-fn key_of(path_and_query: &str) -> String {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    let token =
-        query.split('&').find_map(|kv| kv.strip_prefix("$skiptoken=").or_else(|| kv.strip_prefix("$deltatoken=")));
-    match token {
-        Some(t) => format!("{path}#{t}"),
-        None => path.to_string(),
-    }
-}
-
-/// Logs `GET <path>` for direct requests and `batch <path>` for `$batch` items.
-fn answer(script: &Shared, path_and_query: &str, via: &str) -> (u16, Value) {
-    let mut s = script.lock().unwrap();
-    s.log.push(format!("{via} {path_and_query}"));
-    s.routes.get(&key_of(path_and_query)).cloned().unwrap_or_else(|| {
-        (404, json!({"error": {"code": "Request_ResourceNotFound", "message": format!("no route {path_and_query}")}}))
-    })
-}
-
-async fn handle(
-    script: Shared,
-    req: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, hyper::Error> {
-    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let (status, body) = if req.uri().path() == "/v1.0/$batch" {
-        script.lock().unwrap().log.push("$batch".into());
-        let body: Value = serde_json::from_slice(&req.into_body().collect().await?.to_bytes()).unwrap_or(Value::Null);
-        let responses: Vec<Value> = body["requests"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let (status, body) = answer(&script, &format!("/v1.0{}", r["url"].as_str().unwrap()), "batch");
-                json!({"id": r["id"], "status": status, "headers": {}, "body": body})
-            })
-            .collect();
-        (200, json!({"responses": responses}))
-    } else {
-        answer(&script, &pq, "GET")
-    };
-    let mut resp = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
-    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
-    Ok(resp)
-}
-
-async fn serve(script: Shared) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
-            let script = script.clone();
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req| handle(script.clone(), req));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-#[derive(Default)]
-struct Memory(Mutex<Vec<(String, Vec<u8>)>>);
-
-#[async_trait::async_trait]
-impl ArtifactStore for Memory {
-    async fn put(&self, item_type: &str, gzip_jsonl: bytes::Bytes, _: bool) -> Result<String, String> {
-        let mut all = self.0.lock().unwrap();
-        all.push((item_type.to_string(), gzip_jsonl.to_vec()));
-        Ok(format!("art-{}", all.len()))
-    }
-}
-
-impl Memory {
-    fn records(&self, item_type: &str) -> Vec<Value> {
-        let all = self.0.lock().unwrap();
-        let mut out = Vec::new();
-        for (t, gz) in all.iter().filter(|(t, _)| t == item_type) {
-            let mut text = String::new();
-            flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut text).unwrap();
-            out.extend(text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()));
-            let _ = t;
-        }
-        out
-    }
-}
-
-struct Fake {
-    script: Shared,
-    store: Arc<Memory>,
-    ctx: ExtractCtx,
-    base: String,
-}
-
-fn sync_time() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-27T08:00:00Z").unwrap().with_timezone(&Utc)
-}
-
-async fn fake(routes: Vec<(&str, Value)>, deadline_in: Duration) -> Fake {
-    let script: Shared = Arc::default();
-    let base = serve(script.clone()).await;
-    {
-        let mut s = script.lock().unwrap();
-        for (k, v) in routes {
-            let body: Value = serde_json::from_str(&v.to_string().replace("{base}", &base)).unwrap();
-            s.routes.insert(k.to_string(), (200, body));
-        }
-    }
-    let tokens = TokenSource::from_credential(Arc::new(StaticToken));
-    let graph = GraphClient::new(
-        reqwest::Client::new(),
-        &base,
-        tokens,
-        Arc::new(TenantLimiter::new(8000)),
-        2,
-        Duration::from_millis(5),
-    )
-    .unwrap();
-    let store = Arc::new(Memory::default());
-    let sink = Arc::new(ArtifactSink::new(store.clone(), 1000));
-    let ctx = ExtractCtx {
-        graph: Arc::new(graph),
-        sink,
-        deadline: tokio::time::Instant::now() + deadline_in,
-        stop: CancellationToken::new(),
-        sync_time: sync_time(),
-        custom_fields: Arc::new(entra_airsync::schema::custom_fields::user_custom_fields(&[])),
-        audit_feed: entra_airsync::extract::audit_feed::AuditFeed::none(),
-        methods: entra_airsync::extract::authmethods::MethodsSource::default(),
-    };
-    Fake { script, store, ctx, base }
-}
-
-impl Fake {
-    fn log(&self) -> Vec<String> {
-        self.script.lock().unwrap().log.clone()
-    }
-    fn set(&self, key: &str, status: u16, body: Value) {
-        self.script.lock().unwrap().routes.insert(key.to_string(), (status, body));
-    }
-}
 
 fn ids(records: &[Value]) -> Vec<String> {
     records.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
@@ -446,7 +284,7 @@ async fn licences_ride_on_the_users_delta_with_one_sku_read_per_invocation() {
     // An incremental sync: the round continues from the stored delta link.
     let mut state = TypeState {
         delta_link: Some(format!("{}/v1.0/users/delta?$deltatoken=d0", f.base)),
-        delta_at: Some(Utc::now()),
+        delta_at: Some(chrono::Utc::now()),
         ..TypeState::default()
     };
     assert_eq!(users.run(&f.ctx, &mut state).await.unwrap(), Stop::Finished);

@@ -1,5 +1,6 @@
 //! The registration report's incremental re-read against a small scripted Graph over loopback HTTP, when
-//! the worker reads the audit window itself: the window's pages taken together, a paused re-read resumed.
+//! the worker reads the audit window itself: the window's pages taken together, a long window in parts, a
+//! paused re-read resumed.
 
 #[path = "common/scripted_graph.rs"]
 mod scripted_graph;
@@ -107,4 +108,24 @@ async fn a_paused_re_read_collects_the_same_pages_again_and_goes_on_after_its_la
     let audits = next.log().iter().filter(|l| l.starts_with(&format!("GET {AUDITS}"))).count();
     assert_eq!(audits, 4, "the two pages once per run");
     assert_eq!(state.watermark, Some(sync_time()));
+}
+
+#[tokio::test]
+async fn a_window_longer_than_a_part_is_re_read_a_part_at_a_time() {
+    // One user per audit page, two pages more than a part; the deadline has already passed.
+    let pages: Vec<Vec<String>> = (0..authmethods::PART_PAGES + 2).map(|i| users(i..i + 1)).collect();
+    let f = window(&pages, Duration::ZERO).await;
+    let mut state = incremental();
+    let ex = authmethods::user_registration_details();
+    assert_eq!(ex.run(&f.ctx, &mut state).await.unwrap(), Stop::Paused);
+    assert_eq!(rows_read(&f), users(0..authmethods::PART_PAGES), "the first part, then the deadline");
+    let cursor = state.next_link.clone().unwrap_or_default();
+    assert!(cursor.ends_with(&format!("$skiptoken=p{}", authmethods::PART_PAGES)), "on the next part: {cursor}");
+    let mut ctx = f.ctx;
+    ctx.deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let next = Fake { ctx, ..f };
+    assert_eq!(ex.run(&next.ctx, &mut state).await.unwrap(), Stop::Finished);
+    assert_eq!(rows_read(&next), users(0..authmethods::PART_PAGES + 2), "every user once");
+    let audits = next.log().iter().filter(|l| l.starts_with(&format!("GET {AUDITS}"))).count();
+    assert_eq!(audits, authmethods::PART_PAGES + 2, "every audit page once");
 }

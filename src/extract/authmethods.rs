@@ -30,9 +30,9 @@ const REPORT_PAGE: u64 = 999;
 const REREAD_STEP: usize = 20;
 /// Audit pages (1,000 events each) whose changes an incremental sync that reads the audits itself re-reads
 /// together. The pages of one part are fetched even past the soft deadline, so that every invocation gets
-/// through a part: they are reports requests (about 2 s apart), so 20 take about 40 s, a minute or two when
-/// other types share the bucket, inside the 3 minutes between the default soft and hard timeouts.
-const PART_PAGES: usize = 20;
+/// through a part: they are reports requests (about 2 s apart), so 10 take about 20 s, under a minute when
+/// other types share the bucket, well inside the 3 minutes between the default soft and hard timeouts.
+pub const PART_PAGES: usize = 10;
 /// The id Graph gives every user's `passwordAuthenticationMethod`.
 pub const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
 
